@@ -1,0 +1,1 @@
+"""The `stackflow` command line: one module per command group."""

@@ -1,0 +1,11 @@
+"""Attaches every command group to the `stackflow` CLI."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    """Add the commands to `cli` (each module owns its own commands)."""
+    if cli.commands:
+        return

@@ -1,0 +1,62 @@
+"""What every command shares: the config option, output helpers, usage errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(click.ClickException):
+    """A usage error: printed as one line, exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class NotFoundError(click.ClickException):
+    """A not-found or not-allowed-now error: printed as one line, exit code 1."""
+
+    exit_code = EXIT_FAILED
+
+
+def config_option(function: F) -> F:
+    """The `-c/--config FILE` option naming the project's stackflow.toml."""
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        envvar="STACKFLOW_CONFIG",
+        help="Path to stackflow.toml (default: found by walking up from here).",
+    )(function)
+
+
+def json_option(function: F) -> F:
+    """The `-j/--json` flag: print data as JSON."""
+    return click.option("-j", "--json", "as_json", is_flag=True, help="Print JSON.")(function)
+
+
+def print_json(value: Any) -> None:
+    """Print `value` as indented JSON on stdout."""
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def note(message: str) -> None:
+    """Print a note for the user on stderr (never mixed with data on stdout)."""
+    click.echo(message, err=True)
+
+
+def fail(message: str, exit_code: int = EXIT_FAILED) -> None:
+    """Print one error line on stderr and exit with `exit_code`."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(exit_code)

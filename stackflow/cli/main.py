@@ -1,0 +1,90 @@
+"""The `stackflow` command group and `main(argv)`, which maps errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+
+from stackflow.cli.common import EXIT_FAILED, EXIT_USAGE
+from stackflow.errors import (
+    ConfigError,
+    ExecutionNotFound,
+    NotResumable,
+    ProjectLoadError,
+    StackflowError,
+    StoreError,
+    UnknownMachineUser,
+    UnknownWorkflow,
+)
+
+USAGE_ERRORS: tuple[type[BaseException], ...] = (
+    ConfigError,
+    ProjectLoadError,
+    UnknownWorkflow,
+    UnknownMachineUser,
+)
+NOT_FOUND_ERRORS: tuple[type[BaseException], ...] = (ExecutionNotFound, NotResumable)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show a Python traceback on errors.")
+@click.version_option(package_name="stackflow")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """stackflow: durable workflows for Python."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register_commands() -> None:
+    from stackflow.cli import commands
+
+    commands.register(cli)
+
+
+def _exit_code_for(error: BaseException) -> int:
+    if isinstance(error, NOT_FOUND_ERRORS):
+        return EXIT_FAILED
+    if isinstance(error, USAGE_ERRORS):
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with `argv` and return the exit code (no traceback unless --debug)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    _register_commands()
+    try:
+        result = cli.main(args=args, prog_name="stackflow", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except (StackflowError, StoreError) as error:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: {error}", err=True)
+        return _exit_code_for(error)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: {type(error).__name__}: {error} (run with --debug for details)", err=True)
+        return EXIT_FAILED
+    return result if isinstance(result, int) else 0
+
+
+def entry_point() -> None:
+    """The console script."""
+    sys.exit(main())

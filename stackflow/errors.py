@@ -1,0 +1,98 @@
+"""The exceptions stackflow raises, all rooted at StackflowError."""
+
+from __future__ import annotations
+
+
+class StackflowError(Exception):
+    """A stackflow operation failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+
+class DefinitionError(StackflowError, TypeError, ValueError):
+    """A job or workflow definition breaks a rule."""
+
+
+class ConfigError(StackflowError):
+    """The project configuration could not be loaded."""
+
+
+class ProjectLoadError(StackflowError):
+    """The project's workflow files could not be loaded."""
+
+
+class JsonValueError(StackflowError, TypeError):
+    """A value crossing a job boundary is not JSON."""
+
+
+class PayloadTooLarge(StackflowError):
+    """A job's input or result is larger than the payload limit."""
+
+
+class StackDepthExceeded(StackflowError):
+    """Jobs called each other deeper than the stack depth limit."""
+
+
+class JobFailed(StackflowError):
+    """A child job failed; raised in the parent at the call site."""
+
+    def __init__(
+        self,
+        job_name: str,
+        error_type: str,
+        error_message: str,
+        *,
+        stacked_job_name: str | None = None,
+        traceback: str | None = None,
+    ) -> None:
+        self.job_name = job_name
+        self.error_type = error_type
+        self.error_message = error_message
+        self.stacked_job_name = stacked_job_name or job_name
+        self.traceback = traceback
+        super().__init__(f"Job '{job_name}' failed: {error_type}: {error_message}")
+
+
+class NonDeterminismError(StackflowError):
+    """A replayed job made other calls than the ones recorded."""
+
+
+class ExecutionNotFound(StackflowError):
+    """No execution has this id."""
+
+    def __init__(self, execution_id: str) -> None:
+        self.execution_id = execution_id
+        super().__init__(f"Execution '{execution_id}' not found.")
+
+
+class NotResumable(StackflowError):
+    """The execution is not in a state that can be resumed."""
+
+    def __init__(self, execution_id: str) -> None:
+        self.execution_id = execution_id
+        super().__init__(f"Execution '{execution_id}' is not in a resumable state.")
+
+
+class UnknownWorkflow(StackflowError):
+    """No workflow has this name."""
+
+
+class UnknownMachineUser(StackflowError):
+    """No machine user has this name."""
+
+
+class JobTimeout(StackflowError):
+    """A job ran longer than its timeout."""
+
+
+class StoreError(StackflowError):
+    """The store cannot be used."""
+
+
+class LeaseLost(BaseException):
+    """This process no longer owns the execution; its writes are refused.
+
+    A control-flow signal: it derives from BaseException so that job code
+    catching Exception does not swallow it.
+    """

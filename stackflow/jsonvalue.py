@@ -1,0 +1,89 @@
+"""The JSON boundary: canonical encoding, the round trip, and path-naming errors."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, date, datetime
+from typing import Any
+
+from stackflow.errors import JsonValueError
+
+JsonValue = Any
+"""A value made only of dict (str keys), list, str, int, float, bool and None."""
+
+
+def format_datetime(value: datetime) -> str:
+    """Render a datetime as UTC `YYYY-MM-DDTHH:MM:SS.mmmZ` (naive is taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError
+
+
+def encode(value: Any, *, what: str = "value") -> str:
+    """Encode `value` as canonical JSON text (sorted keys, compact).
+
+    Raises JsonValueError naming `what`, the path inside the value and the
+    type found when the value is not JSON.
+    """
+    try:
+        return json.dumps(
+            value,
+            default=_default,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError, RecursionError):
+        path, found = _find_non_json(value, "<root>", set()) or ("<root>", type(value).__name__)
+        raise JsonValueError(
+            f"{what} is not JSON: at {path}: {found} is not a JSON type"
+        ) from None
+
+
+def decode(text: str) -> JsonValue:
+    """Decode JSON text produced by encode()."""
+    return json.loads(text)
+
+
+def round_trip(value: Any, *, what: str = "value") -> JsonValue:
+    """Return `value` as it comes back from a JSON round trip."""
+    return decode(encode(value, what=what))
+
+
+def _child_path(parent: str, key: object) -> str:
+    if isinstance(key, int):
+        return f"{'' if parent == '<root>' else parent}[{key}]"
+    return str(key) if parent == "<root>" else f"{parent}.{key}"
+
+
+def _find_non_json(value: Any, path: str, seen: set[int]) -> tuple[str, str] | None:
+    """Return (path, type description) of the first non-JSON part of value, or None."""
+    if value is None or isinstance(value, str | bool | int | date):
+        return None
+    if isinstance(value, float):
+        return (path, f"float {value!r}") if math.isnan(value) or math.isinf(value) else None
+    if isinstance(value, dict | list | tuple):
+        if id(value) in seen:
+            return path, f"circular {type(value).__name__}"
+        seen.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if not isinstance(key, str | int):
+                return path, f"dict key of type {type(key).__name__}"
+            found = _find_non_json(item, _child_path(path, key), seen)
+            if found:
+                return found
+        seen.discard(id(value))
+        return None
+    return path, type(value).__name__

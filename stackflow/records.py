@@ -1,0 +1,108 @@
+"""Records read back from the store: Execution, JobExecution, statuses, workflow registry rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypedDict
+
+
+class ExecutionStatus(StrEnum):
+    """The status of an execution; compares equal to its name."""
+
+    PENDING = "PENDING"
+    PENDING_RESUME = "PENDING_RESUME"
+    PENDING_RETRY = "PENDING_RETRY"
+    RUNNING = "RUNNING"
+    WAITING = "WAITING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+    @property
+    def is_final(self) -> bool:
+        """SUCCESS, FAILED or CANCELED: nothing runs until a resume."""
+        return self in (ExecutionStatus.SUCCESS, ExecutionStatus.FAILED, ExecutionStatus.CANCELED)
+
+
+class JobStatus(StrEnum):
+    """The status of a job execution; compares equal to its name."""
+
+    RUNNING = "RUNNING"
+    SUSPEND = "SUSPEND"
+    WAITING = "WAITING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+
+RESUMABLE_STATUSES = frozenset(
+    {ExecutionStatus.FAILED, ExecutionStatus.PENDING_RESUME, ExecutionStatus.PENDING_RETRY}
+)
+
+
+class Invoker(TypedDict):
+    """The machine user an execution runs as."""
+
+    id: str
+    type: str
+    attributes: dict[str, Any]
+
+
+class ErrorInfo(TypedDict, total=False):
+    """An error as stored: type, message, traceback and the job that raised it."""
+
+    type: str
+    message: str
+    traceback: str
+    stackedJobName: str
+
+
+@dataclass(frozen=True)
+class JobExecution:
+    """One attempt of one job in an execution."""
+
+    id: str
+    stacked_job_name: str
+    job_name: str
+    status: JobStatus
+    attempt: int
+    input: Any
+    result: Any
+    error: ErrorInfo | None
+    logs: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    execution_id: str = ""
+    call_path: str = ""
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One run of a workflow, with its job executions (oldest first)."""
+
+    id: str
+    workflow_name: str
+    status: ExecutionStatus
+    arg: Any
+    result: Any
+    error: ErrorInfo | None
+    invoker: Invoker | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    job_executions: tuple[JobExecution, ...] = ()
+    created_at: datetime | None = None
+    job_execution_count: int = 0
+
+
+@dataclass(frozen=True)
+class WorkflowRecord:
+    """A workflow as the store's registry last saw it."""
+
+    name: str
+    id: str
+    main_job: str
+    job_versions: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
