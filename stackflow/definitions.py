@@ -30,7 +30,9 @@ def _check_name(kind: str, name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise DefinitionError(f"{kind} name must be a non-empty string, got {name!r}")
     if "/" in name:
-        raise DefinitionError(f"{kind} name {name!r} must not contain '/' (it separates stacked names)")
+        raise DefinitionError(
+            f"{kind} name {name!r} must not contain '/' (it separates stacked names)"
+        )
     return name
 
 
@@ -233,7 +235,9 @@ def create_workflow(
 ) -> Workflow:
     """Define a workflow; a workflow module defines exactly one, at module level."""
     if name is None:
-        raise DefinitionError("create_workflow needs a name: create_workflow(name=..., main_job=...)")
+        raise DefinitionError(
+            "create_workflow needs a name: create_workflow(name=..., main_job=...)"
+        )
     if main_job is None:
         raise DefinitionError(
             f"create_workflow(name={name!r}) is missing main_job: every workflow needs a "

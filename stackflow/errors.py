@@ -74,6 +74,14 @@ class NotResumable(StackflowError):
         super().__init__(f"Execution '{execution_id}' is not in a resumable state.")
 
 
+class InvalidArgument(StackflowError, ValueError):
+    """An execution's argument is not a JSON object."""
+
+
+class WaitTimeout(StackflowError, TimeoutError):
+    """An execution did not finish within the time given to wait."""
+
+
 class UnknownWorkflow(StackflowError):
     """No workflow has this name."""
 

@@ -46,9 +46,7 @@ def encode(value: Any, *, what: str = "value") -> str:
         )
     except (TypeError, ValueError, RecursionError):
         path, found = _find_non_json(value, "<root>", set()) or ("<root>", type(value).__name__)
-        raise JsonValueError(
-            f"{what} is not JSON: at {path}: {found} is not a JSON type"
-        ) from None
+        raise JsonValueError(f"{what} is not JSON: at {path}: {found} is not a JSON type") from None
 
 
 def decode(text: str) -> JsonValue:

@@ -21,7 +21,7 @@ TEST_ENV_VARIABLE = "STACKFLOW_TEST_ENV"
 _local_stack: ContextVar[tuple[str, ...]] = ContextVar("stackflow_local_stack", default=())
 
 
-def test_env() -> Mapping[str, Any]:
+def local_env() -> Mapping[str, Any]:
     """The `env` of locally triggered jobs: the JSON object in STACKFLOW_TEST_ENV."""
     raw = os.environ.get(TEST_ENV_VARIABLE)
     if not raw:
@@ -32,7 +32,7 @@ def test_env() -> Mapping[str, Any]:
         raise ConfigError(f"{TEST_ENV_VARIABLE} is not valid JSON ({error.msg}): {raw!r}") from None
     if not isinstance(value, dict):
         raise ConfigError(
-            f"{TEST_ENV_VARIABLE} must hold a JSON object, like '{{\"key\": \"value\"}}'; "
+            f'{TEST_ENV_VARIABLE} must hold a JSON object, like \'{{"key": "value"}}\'; '
             f"got {type(value).__name__}"
         )
     return value
@@ -66,7 +66,7 @@ def run_local(job: WorkflowJob, input: Any) -> Any:
     stack = (*_local_stack.get(), job.name)
     ctx = JobContext(
         jobs=JobsProxy(job.deps, caller_is_async=job.is_async, owner=job.name),
-        env=test_env(),
+        env=local_env(),
         job_name=job.name,
         stacked_job_name="/".join(stack),
     )

@@ -80,7 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         if debug:
             traceback.print_exc()
-        click.echo(f"Error: {type(error).__name__}: {error} (run with --debug for details)", err=True)
+        message = f"{type(error).__name__}: {error} (run with --debug for details)"
+        click.echo(f"Error: {message}", err=True)
         return EXIT_FAILED
     return result if isinstance(result, int) else 0
 

@@ -1,0 +1,380 @@
+"""The Engine: start, wait for, resume and inspect executions (the service layer)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stackflow.engine import ExecutionRun, RunSettings, new_id, now_ms
+from stackflow.errors import (
+    DefinitionError,
+    ExecutionNotFound,
+    InvalidArgument,
+    JsonValueError,
+    LeaseLost,
+    UnknownMachineUser,
+    UnknownWorkflow,
+    WaitTimeout,
+)
+from stackflow.jsonvalue import encode
+from stackflow.logs import install_capture
+from stackflow.records import Execution, ExecutionStatus, Invoker
+from stackflow.store import open_store
+from stackflow.store.base import Lease, NewExecution, Store, WorkflowEntry
+from stackflow.store.rows import invoker_json
+
+if TYPE_CHECKING:
+    from stackflow.definitions import Workflow
+    from stackflow.project import Project
+
+DEFAULT_DATABASE_URL = "sqlite:///.stackflow/state.db"
+DEFAULT_LEASE_SECONDS = 15.0
+DEFAULT_PAYLOAD_LIMIT_BYTES = 1024 * 1024
+DEFAULT_MAX_PARALLEL_CHILDREN = 64
+HEARTBEAT_INTERVAL_SECONDS = 1.0
+WORKER_STALE_SECONDS = 5.0
+WAIT_POLL_SECONDS = 0.05
+STOP_STATUSES = frozenset({"SUCCESS", "FAILED", "CANCELED", "WAITING"})
+
+
+def _owner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Engine:
+    """Starts, runs, waits for and inspects executions of a set of workflows."""
+
+    def __init__(
+        self,
+        database: str | None = None,
+        workflows: Iterable[Workflow] = (),
+        *,
+        env: Mapping[str, Any] | None = None,
+        machine_users: Mapping[str, Mapping[str, Any]] | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        payload_limit_bytes: int = DEFAULT_PAYLOAD_LIMIT_BYTES,
+        max_parallel_children: int = DEFAULT_MAX_PARALLEL_CHILDREN,
+        sqlite_synchronous: str = "NORMAL",
+        project: Project | None = None,
+    ) -> None:
+        self.database_url = database or DEFAULT_DATABASE_URL
+        self.workflows: dict[str, Workflow] = {}
+        for workflow in workflows:
+            self._add_workflow(workflow)
+        self.env = dict(env or {})
+        self.machine_users = None if machine_users is None else dict(machine_users)
+        self.lease_seconds = lease_seconds
+        self.payload_limit_bytes = payload_limit_bytes
+        self.sqlite_synchronous = sqlite_synchronous
+        self.project = project
+        self.owner = _owner_id()
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_parallel_children, thread_name_prefix="stackflow-job"
+        )
+        self._store: Store | None = None
+        self._store_lock = threading.Lock()
+        self._active: dict[str, ExecutionRun] = {}
+        self._heartbeat: threading.Thread | None = None
+        self._closed = threading.Event()
+        self.worker_id: str | None = None
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None) -> Engine:
+        """An engine for the project of `path` (default: the stackflow.toml found from here)."""
+        from stackflow.project import load_project
+
+        project = load_project(path)
+        config = project.config
+        settings = config.engine
+        return cls(
+            config.database_url,
+            project.workflows.values(),
+            env=config.env,
+            machine_users={n: u.attributes for n, u in config.machine_users.items()},
+            lease_seconds=settings.lease_seconds,
+            payload_limit_bytes=settings.payload_limit_bytes,
+            max_parallel_children=settings.max_parallel_children,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            project=project,
+        )
+
+    # plumbing
+    @property
+    def store(self) -> Store:
+        """The store, opened (and migrated) on first use."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    store = open_store(
+                        self.database_url, sqlite_synchronous=self.sqlite_synchronous
+                    )
+                    if self.workflows:
+                        store.sync_workflows(self._registry_entries(), now_ms())
+                    self._store = store
+        return self._store
+
+    def _registry_entries(self) -> list[WorkflowEntry]:
+        return [
+            WorkflowEntry(wf.name, wf.main_job.name, self.job_versions(wf))
+            for wf in self.workflows.values()
+        ]
+
+    def job_versions(self, workflow: Workflow) -> dict[str, str]:
+        """Job name → version of every job function of `workflow`."""
+        if self.project is not None:
+            jobs = self.project.job_functions(workflow)
+            return {name: job.version for name, job in jobs.items()}
+        return {workflow.main_job.name: workflow.main_job.version}
+
+    def _add_workflow(self, workflow: Workflow) -> None:
+        known = self.workflows.get(workflow.name)
+        if known is not None and known is not workflow:
+            raise DefinitionError(f"two workflows are named {workflow.name!r}")
+        self.workflows[workflow.name] = workflow
+
+    def close(self) -> None:
+        """Stop the heartbeat, the job threads and the store connection."""
+        self._closed.set()
+        if self.worker_id is not None and self._store is not None:
+            self._store.remove_worker(self.worker_id)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # starting
+    def get_workflow(self, name: str) -> Workflow:
+        """The workflow called `name`; UnknownWorkflow lists the known ones."""
+        workflow = self.workflows.get(name)
+        if workflow is None:
+            known = ", ".join(sorted(self.workflows)) or "none"
+            raise UnknownWorkflow(f"Unknown workflow '{name}'. Known workflows: {known}.")
+        return workflow
+
+    def resolve_invoker(self, invoker: str | Mapping[str, Any] | None) -> Invoker | None:
+        """The invoker record of a machine user name (checked against the config)."""
+        if invoker is None:
+            return None
+        if isinstance(invoker, Mapping):
+            return Invoker(
+                id=str(invoker["id"]),
+                type=str(invoker.get("type", "machine_user")),
+                attributes=dict(invoker.get("attributes", {})),
+            )
+        if self.machine_users is None:
+            return Invoker(id=invoker, type="machine_user", attributes={})
+        if invoker not in self.machine_users:
+            known = ", ".join(sorted(self.machine_users)) or "none are configured"
+            raise UnknownMachineUser(
+                f"Unknown machine user '{invoker}'. Known machine users: {known} "
+                "(declare one under [machine_users.<name>] in stackflow.toml)."
+            )
+        return Invoker(
+            id=invoker, type="machine_user", attributes=dict(self.machine_users[invoker])
+        )
+
+    def start(
+        self,
+        workflow: Workflow | str,
+        arg: Any = None,
+        *,
+        invoker: str | Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Create a PENDING execution and return its id (the same id for a repeated key)."""
+        if isinstance(workflow, str):
+            workflow = self.get_workflow(workflow)
+        else:
+            self._add_workflow(workflow)
+        arg = {} if arg is None else arg
+        if not isinstance(arg, dict):
+            raise InvalidArgument(
+                f"the argument of workflow '{workflow.name}' must be a JSON object, "
+                f'like {{"key": "value"}}; got {type(arg).__name__}'
+            )
+        try:
+            arg_json = encode(arg, what=f"the argument of workflow '{workflow.name}'")
+        except JsonValueError as error:
+            raise InvalidArgument(str(error)) from None
+        new = NewExecution(
+            id=new_id(),
+            workflow_name=workflow.name,
+            arg_json=arg_json,
+            invoker_json=invoker_json(self.resolve_invoker(invoker)),
+            idempotency_key=idempotency_key,
+            created_at_ms=now_ms(),
+        )
+        return self.store.create_execution(new)
+
+    # reading
+    def find_execution(self, execution_id: str) -> Execution | None:
+        """The execution with its job executions, or None."""
+        return self.store.find_execution(execution_id, with_jobs=True)
+
+    def get_execution(self, execution_id: str) -> Execution:
+        """The execution with its job executions; ExecutionNotFound if there is none."""
+        execution = self.find_execution(execution_id)
+        if execution is None:
+            raise ExecutionNotFound(execution_id)
+        return execution
+
+    def list_executions(
+        self,
+        workflow_name: str | None = None,
+        status: str | Sequence[str] | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[Execution]:
+        """Executions, newest first, optionally of one workflow and in some statuses."""
+        statuses = [status] if isinstance(status, str) else list(status or [])
+        checked = [ExecutionStatus(s.upper()).value for s in statuses]
+        return self.store.list_executions(
+            workflow_name=workflow_name, statuses=checked, limit=limit
+        )
+
+    # running
+    def resume(self, execution_id: str) -> None:
+        """Make a FAILED execution runnable again (same id); NotResumable otherwise."""
+        self.store.mark_resumable(execution_id, now_ms())
+
+    def has_live_worker(self) -> bool:
+        """Whether a `stackflow worker` has sent a heartbeat recently."""
+        stale_ms = int(WORKER_STALE_SECONDS * 1000)
+        count = self.store.live_worker_count(now_ms(), stale_ms)
+        return count > (1 if self.worker_id else 0)
+
+    def wait(
+        self,
+        execution_id: str,
+        timeout: float | None = None,
+        *,
+        poll_interval_seconds: float = WAIT_POLL_SECONDS,
+        run_here: bool | None = None,
+    ) -> Execution:
+        """Wait until the execution stops (SUCCESS, FAILED, CANCELED, WAITING).
+
+        With no live worker (or `run_here=True`) the execution runs in this process.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            execution = self.store.find_execution(execution_id)
+            if execution is None:
+                raise ExecutionNotFound(execution_id)
+            if execution.status in STOP_STATUSES:
+                return self.get_execution(execution_id)
+            here = run_here if run_here is not None else not self.has_live_worker()
+            if here and self.run_execution(execution_id):
+                continue
+            if deadline is not None and time.monotonic() >= deadline:
+                raise WaitTimeout(
+                    f"Execution '{execution_id}' is still {execution.status} after {timeout:g}s."
+                )
+            time.sleep(poll_interval_seconds)
+
+    def run_execution(self, execution_id: str) -> bool:
+        """Claim this execution if it is runnable and run it here; False if it was not."""
+        lease = self.store.claim_execution(execution_id, self.owner, self._lease_ms(), now_ms())
+        if lease is None:
+            return False
+        self.run_claimed(lease)
+        return True
+
+    def claim_runnable(self, limit: int) -> list[Lease]:
+        """Claim up to `limit` runnable executions of this engine's workflows."""
+        return self.store.claim_runnable(
+            self.owner, self._lease_ms(), now_ms(), limit, sorted(self.workflows)
+        )
+
+    def run_claimed(self, lease: Lease) -> str | None:
+        """Run a claimed execution to its end; its final status (None if the lease was lost)."""
+        workflow = self.workflows.get(lease.workflow_name)
+        if workflow is None:
+            self.store.release_execution(lease, now_ms())
+            raise UnknownWorkflow(
+                f"execution {lease.execution_id} is of workflow '{lease.workflow_name}', "
+                "which this project does not define"
+            )
+        install_capture()
+        settings = RunSettings(self.store, self.env, self.payload_limit_bytes, self._pool)
+        run = ExecutionRun(settings, lease, workflow)
+        self._active[lease.execution_id] = run
+        self._ensure_heartbeat()
+        try:
+            return run.run()
+        except LeaseLost:
+            return None
+        finally:
+            self._active.pop(lease.execution_id, None)
+
+    def run_pending(self, concurrency: int | None = None) -> int:
+        """Run every runnable execution in this process until none is left; how many ran."""
+        width = max(1, concurrency or 1)
+        ran = 0
+        with concurrent.futures.ThreadPoolExecutor(width) as pool:
+            while leases := self.claim_runnable(width):
+                ran += len(leases)
+                list(pool.map(self.run_claimed, leases))
+        return ran
+
+    def _lease_ms(self) -> int:
+        return int(self.lease_seconds * 1000)
+
+    # heartbeat
+    def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is None or not self._heartbeat.is_alive():
+            self._heartbeat = threading.Thread(
+                target=self._beat, name="stackflow-heartbeat", daemon=True
+            )
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while not self._closed.wait(HEARTBEAT_INTERVAL_SECONDS):
+            try:
+                self.heartbeat()
+            except Exception:  # a failed beat is retried at the next one
+                continue
+
+    def heartbeat(self) -> None:
+        """Renew the leases of running executions and show their long-running jobs."""
+        runs = list(self._active.values())
+        store = self._store
+        if store is None:
+            return
+        if runs:
+            ids = [run.lease.execution_id for run in runs]
+            store.renew_leases(self.owner, ids, self._lease_ms(), now_ms())
+            for run in runs:
+                run.flush_inflight()
+        if self.worker_id is not None:
+            store.register_worker(self.worker_id, self.owner, now_ms())
+
+
+_project_engines: dict[str, Engine] = {}
+_project_lock = threading.Lock()
+
+
+def project_engine() -> Engine:
+    """The engine of the project found from here (or named by STACKFLOW_CONFIG)."""
+    from stackflow.config import find_config
+
+    path = os.environ.get("STACKFLOW_CONFIG")
+    key = str(Path(path).resolve() if path else find_config())
+    with _project_lock:
+        engine = _project_engines.get(key)
+        if engine is None:
+            engine = Engine.from_config(key)
+            _project_engines[key] = engine
+        return engine

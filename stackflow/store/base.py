@@ -1,0 +1,193 @@
+"""The store seam: the operations the engine needs, and the rows they exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from stackflow.records import Execution, WorkflowRecord
+
+WORKER_LOST_ERROR = "stackflow.WorkerLost"
+"""Error type recorded on a job whose process died before the job finished."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Ownership of a claimed execution; every write is fenced by `fence`."""
+
+    execution_id: str
+    workflow_name: str
+    owner: str
+    fence: int
+    arg_json: str
+    invoker_json: str | None
+
+
+@dataclass
+class JobRow:
+    """A job execution as written and read by the engine (JSON kept as text).
+
+    `seq` numbers the job executions of one execution in the order they started;
+    (execution_id, seq) is the row's key.
+    """
+
+    id: str
+    execution_id: str
+    call_path: str
+    job_name: str
+    stacked_job_name: str
+    status: str
+    attempt: int
+    version: str | None
+    started_at_ms: int
+    finished_at_ms: int | None = None
+    input_json: str = "{}"
+    result_json: str | None = None
+    error_json: str | None = None
+    logs: str = ""
+    failure_cause: str | None = None
+    seq: int = 0
+    payload_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewExecution:
+    """What `create_execution` needs to insert one PENDING execution."""
+
+    id: str
+    workflow_name: str
+    arg_json: str
+    invoker_json: str | None
+    idempotency_key: str | None
+    created_at_ms: int
+
+
+@dataclass(frozen=True)
+class WorkflowEntry:
+    """A workflow as loaded now, for the registry."""
+
+    name: str
+    main_job: str
+    job_versions: dict[str, str] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """Operation-level persistence for executions, job executions and workers.
+
+    Every method opens and commits its own transaction. Methods taking a
+    Lease refuse (raise LeaseLost) when the execution was claimed since.
+    """
+
+    url: str
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+    # registry
+    def sync_workflows(self, entries: Sequence[WorkflowEntry], now_ms: int) -> None:
+        """Insert or update the registry rows of the loaded workflows."""
+        ...
+
+    def list_workflow_records(self) -> list[WorkflowRecord]:
+        """All registry rows, by name."""
+        ...
+
+    def job_versions_used(self, workflow_name: str) -> dict[str, set[str]]:
+        """Job name → versions recorded on job executions of this workflow."""
+        ...
+
+    # executions
+    def create_execution(self, new: NewExecution) -> str:
+        """Insert a PENDING execution; with a known idempotency key return the existing id."""
+        ...
+
+    def find_execution(self, execution_id: str, *, with_jobs: bool = False) -> Execution | None:
+        """One execution (with its job executions if asked), or None."""
+        ...
+
+    def list_executions(
+        self,
+        *,
+        workflow_name: str | None = None,
+        statuses: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[Execution]:
+        """Executions, newest first."""
+        ...
+
+    def claim_execution(
+        self, execution_id: str, owner: str, lease_ms: int, now_ms: int
+    ) -> Lease | None:
+        """Claim this execution if it is runnable now (pending or lease expired)."""
+        ...
+
+    def claim_runnable(
+        self,
+        owner: str,
+        lease_ms: int,
+        now_ms: int,
+        limit: int,
+        workflow_names: Sequence[str],
+    ) -> list[Lease]:
+        """Claim up to `limit` runnable executions of these workflows, oldest first."""
+        ...
+
+    def renew_leases(
+        self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
+    ) -> None:
+        """Extend the leases this owner still holds."""
+        ...
+
+    def release_execution(self, lease: Lease, now_ms: int) -> None:
+        """Give an unfinished execution back (it becomes PENDING_RESUME)."""
+        ...
+
+    def mark_resumable(self, execution_id: str, now_ms: int) -> None:
+        """FAILED → PENDING_RESUME; raises ExecutionNotFound or NotResumable."""
+        ...
+
+    def finish_execution(
+        self,
+        lease: Lease,
+        main_job: JobRow,
+        *,
+        main_job_recorded: bool,
+        status: str,
+        result_json: str | None,
+        error_json: str | None,
+        now_ms: int,
+    ) -> None:
+        """Record the main job's outcome and the execution's final status together."""
+        ...
+
+    # job executions
+    def load_job_rows(self, execution_id: str) -> list[JobRow]:
+        """Every job execution of an execution, oldest first, with payloads."""
+        ...
+
+    def abandon_unfinished_jobs(self, lease: Lease, error_json: str, now_ms: int) -> int:
+        """Mark RUNNING/SUSPEND job executions FAILED (their process died)."""
+        ...
+
+    def record_job_start(self, lease: Lease, row: JobRow) -> None:
+        """Insert a job execution that is still running."""
+        ...
+
+    def record_job_result(self, lease: Lease, row: JobRow, *, started_recorded: bool) -> None:
+        """Write a finished job execution (update it if its start was recorded)."""
+        ...
+
+    # workers
+    def register_worker(self, worker_id: str, info: str, now_ms: int) -> None:
+        """Announce a live worker (also its heartbeat)."""
+        ...
+
+    def remove_worker(self, worker_id: str) -> None:
+        """Forget a worker that stopped."""
+        ...
+
+    def live_worker_count(self, now_ms: int, stale_ms: int) -> int:
+        """Workers whose heartbeat is more recent than `stale_ms`."""
+        ...

@@ -1,0 +1,451 @@
+"""The embedded SQLite store: WAL, a busy timeout, BEGIN IMMEDIATE writes, fenced leases."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from stackflow.errors import ExecutionNotFound, LeaseLost, NotResumable, StoreError
+from stackflow.records import Execution, WorkflowRecord
+from stackflow.store import rows
+from stackflow.store.base import JobRow, Lease, NewExecution, WorkflowEntry
+from stackflow.store.migrations import latest_version, migration_scripts
+
+BUSY_TIMEOUT_SECONDS = 30.0
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+RUNNABLE_CONDITION = (
+    "(status IN ('PENDING', 'PENDING_RESUME')"
+    " OR (status = 'RUNNING' AND lease_expires_at < :now)"
+    " OR (status IN ('PENDING_RETRY', 'WAITING') AND wake_at IS NOT NULL AND wake_at <= :now))"
+)
+
+
+def sqlite_path(url: str) -> str:
+    """The file path of a `sqlite:///relative` or `sqlite:////absolute` URL."""
+    if not url.startswith("sqlite:///"):
+        raise StoreError(f"not a SQLite URL: {url!r} (expected sqlite:///path/to/state.db)")
+    path = url[len("sqlite:///") :]
+    if not path:
+        raise StoreError(f"SQLite URL {url!r} names no file")
+    return path
+
+
+class SqliteStore:
+    """The Store on one SQLite file, shared safely by threads and processes."""
+
+    backend = "sqlite"
+
+    def __init__(self, url: str, *, synchronous: str = "NORMAL") -> None:
+        self.url = url
+        self.path = sqlite_path(url)
+        mode = synchronous.upper()
+        if mode not in SYNCHRONOUS_MODES:
+            raise StoreError(f"sqlite synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
+        self._lock = threading.RLock()
+        try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT_SECONDS,
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(f"PRAGMA synchronous={mode}")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise self._explain(error) from None
+        except OSError as error:
+            raise StoreError(f"cannot open the store {self.path}: {error.strerror}") from None
+
+    def _explain(self, error: sqlite3.Error) -> StoreError:
+        text = str(error)
+        if "readonly" in text or "read-only" in text:
+            return StoreError(
+                f"the store {self.path} is read-only: give this user write access to the file "
+                "and its directory, or set database to another file"
+            )
+        if "not a database" in text:
+            return StoreError(f"{self.path} is not a stackflow store (not an SQLite database)")
+        return StoreError(f"store {self.path}: {text}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # plumbing
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise self._explain(error) from None
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._conn.execute("ROLLBACK")
+                raise self._explain(error) from None
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as error:
+                raise self._explain(error) from None
+
+    def _migrate(self) -> None:
+        tables = {row[0] for row in self._read("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "stackflow_meta" not in tables:
+            raise StoreError(
+                f"{self.path} is not a stackflow store (it holds other tables); "
+                "set database to another file"
+            )
+        version = 0
+        if tables:
+            found = self._read("SELECT value FROM stackflow_meta WHERE key = 'schema_version'")
+            version = int(found[0][0]) if found else 0
+        latest = latest_version(self.backend)
+        if version > latest:
+            raise StoreError(
+                f"{self.path} was written by a newer stackflow (schema version {version}, "
+                f"this one knows up to {latest}): upgrade stackflow to use it"
+            )
+        for script_version, script in migration_scripts(self.backend):
+            if script_version > version:
+                self._apply(script_version, script)
+
+    def _apply(self, version: int, script: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS stackflow_meta "
+                "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO stackflow_meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(version),),
+            )
+
+    @staticmethod
+    def _check_fence(conn: sqlite3.Connection, lease: Lease) -> None:
+        found = conn.execute(
+            "SELECT 1 FROM executions WHERE id = ? AND fence = ?", (lease.execution_id, lease.fence)
+        ).fetchone()
+        if found is None:
+            raise LeaseLost(f"execution {lease.execution_id} was claimed by another process")
+
+    # registry
+    def sync_workflows(self, entries: Sequence[WorkflowEntry], now_ms: int) -> None:
+        with self._write() as conn:
+            for entry in entries:
+                versions = json.dumps(entry.job_versions, sort_keys=True)
+                found = conn.execute(
+                    "SELECT main_job, job_versions FROM workflows WHERE name = ?", (entry.name,)
+                ).fetchone()
+                if found is None:
+                    conn.execute(
+                        "INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?)",
+                        (entry.name, str(uuid.uuid4()), entry.main_job, versions, now_ms, now_ms),
+                    )
+                elif tuple(found) != (entry.main_job, versions):
+                    conn.execute(
+                        "UPDATE workflows SET main_job = ?, job_versions = ?, updated_at = ? "
+                        "WHERE name = ?",
+                        (entry.main_job, versions, now_ms, entry.name),
+                    )
+
+    def list_workflow_records(self) -> list[WorkflowRecord]:
+        found = self._read(
+            "SELECT name, id, main_job, job_versions, created_at, updated_at FROM workflows "
+            "ORDER BY name"
+        )
+        return [rows.workflow_record(row) for row in found]
+
+    def job_versions_used(self, workflow_name: str) -> dict[str, set[str]]:
+        found = self._read(
+            "SELECT DISTINCT j.job_name, j.version FROM job_executions j "
+            "JOIN executions e ON e.id = j.execution_id WHERE e.workflow_name = ?",
+            (workflow_name,),
+        )
+        used: dict[str, set[str]] = {}
+        for job_name, version in found:
+            if version:
+                used.setdefault(job_name, set()).add(version)
+        return used
+
+    # executions
+    def create_execution(self, new: NewExecution) -> str:
+        with self._write() as conn:
+            if new.idempotency_key is not None:
+                found = conn.execute(
+                    "SELECT id FROM executions WHERE idempotency_key = ?", (new.idempotency_key,)
+                ).fetchone()
+                if found:
+                    return str(found[0])
+            conn.execute(
+                "INSERT INTO executions (id, workflow_name, status, invoker, idempotency_key, "
+                "created_at, updated_at) VALUES (?, ?, 'PENDING', ?, ?, ?, ?)",
+                (
+                    new.id,
+                    new.workflow_name,
+                    new.invoker_json,
+                    new.idempotency_key,
+                    new.created_at_ms,
+                    new.created_at_ms,
+                ),
+            )
+            conn.execute(
+                "INSERT INTO execution_payloads (execution_id, arg) VALUES (?, ?)",
+                (new.id, new.arg_json),
+            )
+        return new.id
+
+    def find_execution(self, execution_id: str, *, with_jobs: bool = False) -> Execution | None:
+        found = self._read(
+            f"SELECT {rows.EXECUTION_COLUMNS}, "
+            "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id) "
+            "FROM executions e JOIN execution_payloads p ON p.execution_id = e.id WHERE e.id = ?",
+            (execution_id,),
+        )
+        if not found:
+            return None
+        jobs = self.load_job_rows(execution_id) if with_jobs else ()
+        return rows.execution_from_row(found[0], jobs, found[0][10])
+
+    def list_executions(
+        self,
+        *,
+        workflow_name: str | None = None,
+        statuses: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> list[Execution]:
+        where, params = ["1 = 1"], []
+        if workflow_name is not None:
+            where.append("e.workflow_name = ?")
+            params.append(workflow_name)
+        if statuses:
+            where.append(f"e.status IN ({', '.join('?' * len(statuses))})")
+            params.extend(statuses)
+        sql = (
+            f"SELECT {rows.EXECUTION_COLUMNS}, "
+            "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id) "
+            "FROM executions e JOIN execution_payloads p ON p.execution_id = e.id "
+            f"WHERE {' AND '.join(where)} ORDER BY e.created_at DESC, e.rowid DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [rows.execution_from_row(row, (), row[10]) for row in self._read(sql, params)]
+
+    def claim_execution(
+        self, execution_id: str, owner: str, lease_ms: int, now_ms: int
+    ) -> Lease | None:
+        with self._write() as conn:
+            found = conn.execute(
+                f"SELECT id FROM executions WHERE id = :id AND {RUNNABLE_CONDITION}",
+                {"id": execution_id, "now": now_ms},
+            ).fetchone()
+            return self._claim_txn(conn, execution_id, owner, lease_ms, now_ms) if found else None
+
+    def claim_runnable(
+        self,
+        owner: str,
+        lease_ms: int,
+        now_ms: int,
+        limit: int,
+        workflow_names: Sequence[str],
+    ) -> list[Lease]:
+        if not workflow_names:
+            return []
+        names = {f"w{i}": name for i, name in enumerate(workflow_names)}
+        with self._write() as conn:
+            found = conn.execute(
+                f"SELECT id FROM executions WHERE {RUNNABLE_CONDITION} "
+                f"AND workflow_name IN ({', '.join(':' + key for key in names)}) "
+                "ORDER BY created_at, rowid LIMIT :limit",
+                {"now": now_ms, "limit": limit, **names},
+            ).fetchall()
+            return [self._claim_txn(conn, row[0], owner, lease_ms, now_ms) for row in found]
+
+    @staticmethod
+    def _claim_txn(
+        conn: sqlite3.Connection, execution_id: str, owner: str, lease_ms: int, now_ms: int
+    ) -> Lease:
+        conn.execute(
+            "UPDATE executions SET status = 'RUNNING', lease_owner = ?, lease_expires_at = ?, "
+            "fence = fence + 1, started_at = COALESCE(started_at, ?), run_count = run_count + 1, "
+            "wake_at = NULL, updated_at = ? WHERE id = ?",
+            (owner, now_ms + lease_ms, now_ms, now_ms, execution_id),
+        )
+        workflow_name, fence, invoker, arg = conn.execute(
+            "SELECT e.workflow_name, e.fence, e.invoker, p.arg FROM executions e "
+            "JOIN execution_payloads p ON p.execution_id = e.id WHERE e.id = ?",
+            (execution_id,),
+        ).fetchone()
+        return Lease(execution_id, workflow_name, owner, fence, arg, invoker)
+
+    def renew_leases(
+        self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
+    ) -> None:
+        if not execution_ids:
+            return
+        marks = ", ".join("?" * len(execution_ids))
+        with self._write() as conn:
+            conn.execute(
+                f"UPDATE executions SET lease_expires_at = ? WHERE lease_owner = ? "
+                f"AND status = 'RUNNING' AND id IN ({marks})",
+                (now_ms + lease_ms, owner, *execution_ids),
+            )
+
+    def release_execution(self, lease: Lease, now_ms: int) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE executions SET status = 'PENDING_RESUME', lease_owner = NULL, "
+                "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND fence = ? "
+                "AND status = 'RUNNING'",
+                (now_ms, lease.execution_id, lease.fence),
+            )
+
+    def mark_resumable(self, execution_id: str, now_ms: int) -> None:
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE executions SET status = 'PENDING_RESUME', finished_at = NULL, "
+                "updated_at = ? WHERE id = ? "
+                "AND status IN ('FAILED', 'PENDING_RESUME', 'PENDING_RETRY')",
+                (now_ms, execution_id),
+            ).rowcount
+            if changed:
+                return
+            exists = conn.execute("SELECT 1 FROM executions WHERE id = ?", (execution_id,))
+            if exists.fetchone() is None:
+                raise ExecutionNotFound(execution_id)
+            raise NotResumable(execution_id)
+
+    def finish_execution(
+        self,
+        lease: Lease,
+        main_job: JobRow,
+        *,
+        main_job_recorded: bool,
+        status: str,
+        result_json: str | None,
+        error_json: str | None,
+        now_ms: int,
+    ) -> None:
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE executions SET status = ?, finished_at = ?, updated_at = ?, "
+                "lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND fence = ?",
+                (status, now_ms, now_ms, lease.execution_id, lease.fence),
+            ).rowcount
+            if not changed:
+                raise LeaseLost(f"execution {lease.execution_id} was claimed by another process")
+            self._write_job_txn(conn, main_job, main_job_recorded)
+            conn.execute(
+                "UPDATE execution_payloads SET result = ?, error = ? WHERE execution_id = ?",
+                (result_json, error_json, lease.execution_id),
+            )
+
+    # job executions
+    def load_job_rows(self, execution_id: str) -> list[JobRow]:
+        found = self._read(
+            f"SELECT {rows.JOB_COLUMNS} FROM job_executions j "
+            "JOIN job_payloads p ON p.id = j.payload_id "
+            "WHERE j.execution_id = ? ORDER BY j.seq",
+            (execution_id,),
+        )
+        return [rows.job_row(row) for row in found]
+
+    def abandon_unfinished_jobs(self, lease: Lease, error_json: str, now_ms: int) -> int:
+        with self._write() as conn:
+            self._check_fence(conn, lease)
+            conn.execute(
+                "UPDATE job_payloads SET error = ? WHERE id IN (SELECT payload_id "
+                "FROM job_executions WHERE execution_id = ? AND status IN ('RUNNING', 'SUSPEND'))",
+                (error_json, lease.execution_id),
+            )
+            return conn.execute(
+                "UPDATE job_executions SET status = 'FAILED', finished_at = ? "
+                "WHERE execution_id = ? AND status IN ('RUNNING', 'SUSPEND')",
+                (now_ms, lease.execution_id),
+            ).rowcount
+
+    def record_job_start(self, lease: Lease, row: JobRow) -> None:
+        with self._write() as conn:
+            self._check_fence(conn, lease)
+            self._write_job_txn(conn, row, False)
+
+    def record_job_result(self, lease: Lease, row: JobRow, *, started_recorded: bool) -> None:
+        with self._write() as conn:
+            self._check_fence(conn, lease)
+            self._write_job_txn(conn, row, started_recorded)
+
+    @staticmethod
+    def _write_job_txn(conn: sqlite3.Connection, row: JobRow, update: bool) -> None:
+        if update:
+            conn.execute(
+                "UPDATE job_executions SET status = ?, finished_at = ? "
+                "WHERE execution_id = ? AND seq = ?",
+                (row.status, row.finished_at_ms, row.execution_id, row.seq),
+            )
+            conn.execute(
+                "UPDATE job_payloads SET result = ?, error = ?, logs = ?, failure_cause = ? "
+                "WHERE id = ?",
+                (row.result_json, row.error_json, row.logs, row.failure_cause, row.payload_id),
+            )
+            return
+        row.payload_id = conn.execute(
+            "INSERT INTO job_payloads (input, result, error, logs, failure_cause) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (row.input_json, row.result_json, row.error_json, row.logs, row.failure_cause),
+        ).lastrowid
+        conn.execute(
+            "INSERT INTO job_executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.execution_id,
+                row.seq,
+                row.id,
+                row.call_path,
+                row.job_name,
+                row.stacked_job_name,
+                row.status,
+                row.attempt,
+                row.version,
+                row.started_at_ms,
+                row.finished_at_ms,
+                row.payload_id,
+            ),
+        )
+
+    # workers
+    def register_worker(self, worker_id: str, info: str, now_ms: int) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO workers (id, info, started_at, heartbeat_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+                (worker_id, info, now_ms, now_ms),
+            )
+
+    def remove_worker(self, worker_id: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM workers WHERE id = ?", (worker_id,))
+
+    def live_worker_count(self, now_ms: int, stale_ms: int) -> int:
+        found = self._read(
+            "SELECT count(*) FROM workers WHERE heartbeat_at > ?", (now_ms - stale_ms,)
+        )
+        return int(found[0][0])
