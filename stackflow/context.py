@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from stackflow.definitions import JobsProxy, WorkflowJob
 
 _job_logger = logging.getLogger("stackflow.job")
+_job_logger.setLevel(logging.DEBUG)  # ctx.logger records always reach the job's log
 
 
 class JobRunner(Protocol):
