@@ -5,10 +5,14 @@ from __future__ import annotations
 import click
 
 from stackflow.cli.check import check
+from stackflow.cli.init import init
+from stackflow.cli.worker import worker
+from stackflow.cli.workflow import workflow
 
 
 def register(cli: click.Group) -> None:
     """Add the commands to `cli` (each module owns its own commands)."""
     if cli.commands:
         return
-    cli.add_command(check)
+    for command in (check, init, worker, workflow):
+        cli.add_command(command)

@@ -12,6 +12,7 @@ from stackflow.cli.common import EXIT_FAILED, EXIT_USAGE
 from stackflow.errors import (
     ConfigError,
     ExecutionNotFound,
+    InvalidArgument,
     NotResumable,
     ProjectLoadError,
     StackflowError,
@@ -22,6 +23,7 @@ from stackflow.errors import (
 
 USAGE_ERRORS: tuple[type[BaseException], ...] = (
     ConfigError,
+    InvalidArgument,
     ProjectLoadError,
     UnknownWorkflow,
     UnknownMachineUser,

@@ -1,0 +1,60 @@
+"""`stackflow init [DIR]`: write a ready project (the seed's order-processing example)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import click
+
+from stackflow.cli.common import UsageError, note
+
+TEMPLATE = "order_processing"
+GITIGNORE = ".stackflow/\n__pycache__/\n"
+START_COMMAND = (
+    "stackflow workflow start order-processing -m admin "
+    """-a '{"orderId": "o1", "customerId": "c1"}' -W"""
+)
+
+
+def template_files(name: str = TEMPLATE) -> dict[str, str]:
+    """Relative path → text of every file of a project template."""
+    root = resources.files("stackflow") / "templates" / name
+    return dict(sorted(_walk(root, "")))
+
+
+def _walk(folder: Traversable, prefix: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for entry in folder.iterdir():
+        relative = f"{prefix}{entry.name}"
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                found.extend(_walk(entry, relative + "/"))
+        elif not entry.name.endswith((".pyc", ".pyo")):
+            found.append((relative, entry.read_text(encoding="utf-8")))
+    return found
+
+
+@click.command("init")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Write a ready project in DIRECTORY (default: here): the order-processing example."""
+    target = Path(directory)
+    files = template_files()
+    existing = sorted(path for path in files if (target / path).exists())
+    if existing:
+        raise UsageError(
+            f"{target / existing[0]} already exists; stackflow init writes only new files "
+            "(choose an empty directory)."
+        )
+    for relative, text in files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    gitignore = target / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text(GITIGNORE, encoding="utf-8")
+    where = "" if directory == "." else f"cd {directory} && "
+    note(f"Created a stackflow project in {target.resolve()}. Run it with:")
+    note(f"  {where}{START_COMMAND}")

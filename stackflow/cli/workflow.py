@@ -1,0 +1,343 @@
+"""`stackflow workflow`: list, get, start, executions, resume, wait (as `tailor-sdk workflow`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from stackflow.cli import render
+from stackflow.cli.common import (
+    EXIT_FAILED,
+    NotFoundError,
+    UsageError,
+    config_option,
+    json_option,
+    note,
+    print_json,
+)
+from stackflow.cli.waiting import Follower, interval_option, timeout_option
+from stackflow.executions import Engine
+from stackflow.records import Execution, ExecutionStatus
+
+MACHINE_USER_VARIABLE = "STACKFLOW_MACHINE_USER"
+NO_WORKER_START_NOTE = (
+    "No worker is running: the execution stays {status} until one runs it. Start one with "
+    "`stackflow worker`, or run it here with `stackflow workflow wait {id}`."
+)
+
+logs_option = click.option(
+    "-l", "--logs", "with_logs", is_flag=True, help="Show each job execution with its logs."
+)
+wait_option = click.option(
+    "-W", "--wait", "wait", is_flag=True, help="Wait until the execution stops (or waits)."
+)
+
+
+@contextmanager
+def open_engine(config_path: str | None, *, runs_jobs: bool = False) -> Iterator[Engine]:
+    """The project's engine, closed afterwards; `runs_jobs` refuses a project with breaches."""
+    engine = Engine.from_config(config_path)
+    try:
+        if runs_jobs and engine.project is not None:
+            engine.project.raise_for_breaches()
+        yield engine
+    finally:
+        engine.close()
+
+
+def show_execution(execution: Execution, *, as_json: bool, with_logs: bool) -> None:
+    """Print an execution object (JSON or a key/value table with job sections)."""
+    if as_json:
+        print_json(render.execution_json(execution, with_jobs=with_logs))
+    else:
+        render.print_execution(execution, with_logs=with_logs)
+
+
+def follow_and_show(
+    engine: Engine,
+    execution_id: str,
+    *,
+    interval_seconds: float,
+    timeout_seconds: float | None = None,
+    as_json: bool,
+    with_logs: bool,
+) -> None:
+    """Wait for the execution to stop, print it, exit 1 if it FAILED."""
+    follower = Follower(
+        engine,
+        interval_seconds=interval_seconds,
+        timeout_seconds=timeout_seconds,
+        quiet=as_json,
+    )
+    execution = follower.follow(execution_id)
+    show_execution(execution, as_json=as_json, with_logs=with_logs)
+    if execution.status == ExecutionStatus.FAILED:
+        sys.exit(EXIT_FAILED)
+
+
+def show_id(execution_id: str, *, as_json: bool) -> None:
+    """Print `{executionId}`."""
+    if as_json:
+        print_json({"executionId": execution_id})
+    else:
+        render.print_object({"executionId": execution_id})
+
+
+def note_if_no_worker(engine: Engine, execution_id: str) -> None:
+    """Say how the execution will run when no worker is live."""
+    if not engine.has_live_worker():
+        execution = engine.store.find_execution(execution_id)
+        status = execution.status if execution is not None else "PENDING"
+        note(NO_WORKER_START_NOTE.format(status=status, id=execution_id))
+
+
+# The group ------------------------------------------------------------------------------
+
+
+@click.group("workflow", invoke_without_command=True)
+@config_option
+@json_option
+@click.pass_context
+def workflow(ctx: click.Context, config_path: str | None, as_json: bool) -> None:
+    """Start, follow, resume and inspect workflow executions (alone: list the workflows)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_workflows, config_path=config_path, as_json=as_json)
+
+
+@workflow.command("list")
+@config_option
+@json_option
+def list_workflows(config_path: str | None, as_json: bool) -> None:
+    """List the project's workflows."""
+    with open_engine(config_path) as engine:
+        records = {record.name: record for record in engine.store.list_workflow_records()}
+        rows = []
+        for name in sorted(engine.workflows):
+            wf = engine.workflows[name]
+            record = records.get(name)
+            count = len(engine.job_versions(wf))
+            updated = record.updated_at if record is not None else None
+            rows.append(render.workflow_summary_json(name, wf.main_job.name, count, updated))
+    if as_json:
+        print_json(rows)
+    else:
+        render.print_rows(rows, render.WORKFLOW_COLUMNS, "No workflows found.")
+
+
+@workflow.command("get")
+@click.argument("name")
+@config_option
+@json_option
+def get_workflow(name: str, config_path: str | None, as_json: bool) -> None:
+    """Show a workflow: its main job and each job function's version."""
+    with open_engine(config_path) as engine:
+        records = {record.name: record for record in engine.store.list_workflow_records()}
+        record = records.get(name)
+        if record is None:
+            known = ", ".join(sorted(engine.workflows)) or "none"
+            raise NotFoundError(f"Workflow '{name}' not found. Known workflows: {known}.")
+        used = engine.store.job_versions_used(name)
+    other = {
+        job: sorted(versions - {record.job_versions.get(job)})
+        for job, versions in sorted(used.items())
+        if versions - {record.job_versions.get(job)}
+    }
+    shaped = render.workflow_json(record, other)
+    if as_json:
+        print_json(shaped)
+    else:
+        render.print_object(shaped)
+
+
+def _parse_arg(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"Invalid JSON in --arg: {error}.") from None
+
+
+def _machine_user(engine: Engine, name: str | None, workflow_name: str) -> str | None:
+    if name is None and engine.machine_users:
+        known = ", ".join(sorted(engine.machine_users))
+        raise UsageError(
+            f"Missing -m/--machineuser: name the machine user to start '{workflow_name}' as "
+            f"(configured: {known}), or set {MACHINE_USER_VARIABLE}."
+        )
+    if name is not None:
+        engine.resolve_invoker(name)
+    return name
+
+
+@workflow.command("start")
+@click.argument("name")
+@click.option(
+    "-m",
+    "--machineuser",
+    "--machine-user",
+    "machine_user",
+    envvar=MACHINE_USER_VARIABLE,
+    help="The machine user to start as (a name under [machine_users]).",
+)
+@click.option("-a", "--arg", "-g", "arg_text", metavar="JSON", help="The argument, a JSON object.")
+@wait_option
+@interval_option
+@logs_option
+@config_option
+@json_option
+def start(
+    name: str,
+    machine_user: str | None,
+    arg_text: str | None,
+    wait: bool,
+    interval_seconds: float,
+    with_logs: bool,
+    config_path: str | None,
+    as_json: bool,
+) -> None:
+    """Start an execution of workflow NAME."""
+    arg = _parse_arg(arg_text)
+    with open_engine(config_path, runs_jobs=True) as engine:
+        engine.get_workflow(name)
+        invoker = _machine_user(engine, machine_user, name)
+        execution_id = engine.start(name, arg, invoker=invoker)
+        note(f"Execution ID: {execution_id}")
+        if wait:
+            follow_and_show(
+                engine,
+                execution_id,
+                interval_seconds=interval_seconds,
+                as_json=as_json,
+                with_logs=with_logs,
+            )
+            return
+        show_id(execution_id, as_json=as_json)
+        note_if_no_worker(engine, execution_id)
+
+
+def _statuses(value: str | None) -> list[str]:
+    if value is None:
+        return []
+    wanted = [part.strip().upper() for part in value.split(",") if part.strip()]
+    valid = [status.value for status in ExecutionStatus]
+    for status in wanted:
+        if status not in valid:
+            raise UsageError(f"Unknown status '{value}'. Valid statuses: {', '.join(valid)}.")
+    return wanted
+
+
+@workflow.command("executions")
+@click.argument("execution_id", required=False)
+@click.option("-n", "--name", "workflow_name", help="Only executions of this workflow.")
+@click.option("-s", "--status", "status", help="Only executions in this status.")
+@wait_option
+@interval_option
+@logs_option
+@config_option
+@json_option
+def executions(
+    execution_id: str | None,
+    workflow_name: str | None,
+    status: str | None,
+    wait: bool,
+    interval_seconds: float,
+    with_logs: bool,
+    config_path: str | None,
+    as_json: bool,
+) -> None:
+    """List executions (newest first), or show execution EXECUTION_ID."""
+    statuses = _statuses(status)
+    if execution_id is None:
+        if wait:
+            raise UsageError("--wait follows one execution: give its ID.")
+        _list_executions(config_path, workflow_name, statuses, as_json=as_json)
+        return
+    with open_engine(config_path, runs_jobs=wait) as engine:
+        if wait:
+            follow_and_show(
+                engine,
+                execution_id,
+                interval_seconds=interval_seconds,
+                as_json=as_json,
+                with_logs=with_logs,
+            )
+            return
+        execution = engine.get_execution(execution_id)
+    show_execution(execution, as_json=as_json, with_logs=with_logs)
+
+
+def _list_executions(
+    config_path: str | None, workflow_name: str | None, statuses: list[str], *, as_json: bool
+) -> None:
+    with open_engine(config_path) as engine:
+        found = engine.list_executions(workflow_name, statuses)
+    rows = [render.execution_json(execution) for execution in found]
+    if as_json:
+        print_json(rows)
+    else:
+        render.print_rows(rows, render.EXECUTION_COLUMNS, "No executions found.")
+
+
+@workflow.command("resume")
+@click.argument("execution_id")
+@wait_option
+@interval_option
+@logs_option
+@config_option
+@json_option
+def resume(
+    execution_id: str,
+    wait: bool,
+    interval_seconds: float,
+    with_logs: bool,
+    config_path: str | None,
+    as_json: bool,
+) -> None:
+    """Resume a FAILED execution from its point of failure (same ID)."""
+    with open_engine(config_path, runs_jobs=True) as engine:
+        engine.resume(execution_id)
+        note(f"Resumed execution {execution_id}.")
+        if wait:
+            follow_and_show(
+                engine,
+                execution_id,
+                interval_seconds=interval_seconds,
+                as_json=as_json,
+                with_logs=with_logs,
+            )
+            return
+        show_id(execution_id, as_json=as_json)
+        note_if_no_worker(engine, execution_id)
+
+
+@workflow.command("wait")
+@click.argument("execution_id")
+@timeout_option
+@interval_option
+@logs_option
+@config_option
+@json_option
+def wait_for(
+    execution_id: str,
+    timeout_seconds: float,
+    interval_seconds: float,
+    with_logs: bool,
+    config_path: str | None,
+    as_json: bool,
+) -> None:
+    """Wait until execution EXECUTION_ID stops; exit 1 if it FAILED or the timeout passed."""
+    with open_engine(config_path, runs_jobs=True) as engine:
+        follow_and_show(
+            engine,
+            execution_id,
+            interval_seconds=interval_seconds,
+            timeout_seconds=timeout_seconds,
+            as_json=as_json,
+            with_logs=with_logs,
+        )
