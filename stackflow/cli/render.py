@@ -140,9 +140,18 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], empty:
     console.print(table)
 
 
+def error_line(error: Mapping[str, Any] | None) -> str | None:
+    """`<type>: <message>` of an error record (tables leave the traceback to the JSON)."""
+    if error is None:
+        return None
+    return f"{error.get('type', 'Error')}: {error.get('message', '')}"
+
+
 def print_execution(execution: Execution, *, with_logs: bool) -> None:
     """An execution as a key/value table; with `with_logs` a section per job execution."""
-    print_object(execution_json(execution))
+    shaped = execution_json(execution)
+    shaped["error"] = error_line(execution.error)
+    print_object(shaped)
     if not with_logs:
         return
     console = stdout_console()
@@ -155,7 +164,7 @@ def print_execution(execution: Execution, *, with_logs: bool) -> None:
         console.print("Logs:" + (f"\n{job.logs}" if job.logs else " -"), markup=False)
         console.print(f"Result: {pretty(job.result)}", markup=False)
         if job.error is not None:
-            console.print(f"Error: {pretty(job.error)}", markup=False)
+            console.print(f"Error: {error_line(job.error)}", markup=False)
 
 
 def pretty(value: Any) -> str:
