@@ -1,0 +1,1 @@
+"""Benchmarks: stackflow against DBOS Transact and the physical floor."""

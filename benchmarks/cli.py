@@ -1,0 +1,81 @@
+"""Command line of `python -m benchmarks`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from benchmarks import machine, report, spec, table
+from benchmarks.runner import DEFAULT_TIMEOUT_SECONDS, Settings, run_all
+
+DEFAULT_ROUNDS = 3
+DEFAULT_BUDGET_SECONDS = 15.0
+POSTGRES_ENV = "STACKFLOW_BENCH_POSTGRES_URL"
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="stackflow against DBOS Transact and the physical floor, side by side.",
+    )
+    parser.add_argument("--only", action="append", help="workloads to run: L,W1,W2,W3,W4,S")
+    parser.add_argument("--engine", action="append", help="rows to run (default: all)")
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--json", action="store_true", help="print JSON lines, not Markdown")
+    parser.add_argument("--quick", action="store_true", help="shrink every N (smoke runs)")
+    parser.add_argument("--synchronous", default="NORMAL", choices=["NORMAL", "FULL"])
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(POSTGRES_ENV),
+        help=f"PostgreSQL URL for the PostgreSQL rows (default: ${POSTGRES_ENV})",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=DEFAULT_BUDGET_SECONDS,
+        help="seconds after which a cell gets no more rounds (it always gets one)",
+    )
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS)
+    return parser
+
+
+def _selection(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[list, list]:
+    selected = _split(args.only) or list(spec.ORDER)
+    unknown = sorted(set(selected) - set(spec.ORDER))
+    if unknown:
+        parser.error(
+            f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(spec.ORDER)}"
+        )
+    all_rows = spec.rows(args.synchronous)
+    chosen = _split(args.engine) or list(all_rows)
+    unknown = sorted(set(chosen) - set(all_rows))
+    if unknown:
+        parser.error(f"unknown engine(s) {', '.join(unknown)}; choose from {', '.join(all_rows)}")
+    rows = [all_rows[key] for key in chosen if args.postgres or not all_rows[key].needs_postgres]
+    return selected, rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite and print the report; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    selected, rows = _selection(parser, args)
+    tasks = spec.tasks(selected, args.quick)
+    settings = Settings(args.rounds, args.budget, args.synchronous, args.postgres, args.timeout)
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    cells = run_all(tasks, rows, settings, progress)
+    lines, scaling = report.build(cells, selected, tasks, rows, args.synchronous, args.quick)
+    described = machine.describe()
+    render = table.json_lines if args.json else table.markdown
+    sys.stdout.write(render(described, lines, scaling))
+    return 0

@@ -1,0 +1,152 @@
+"""Turn measured cells into report lines: medians, ranges, ratios and notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks import spec
+from benchmarks.runner import Cell
+from benchmarks.spec import Row, Task
+from benchmarks.stats import Summary, cost_multiple, scaling_ratio, speedup, summarize
+
+_FLOOR_FOR_SYNCHRONOUS = {"NORMAL": spec.FLOOR_SQLITE_NORMAL, "FULL": spec.FLOOR_SQLITE_FULL}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the report: a row's figure on one task, with its comparisons."""
+
+    section: str
+    task: Task
+    row: Row
+    unit: str
+    summary: Summary | None
+    error: str | None = None
+    vs_dbos: float | None = None
+    vs_dbos_wal: float | None = None
+    vs_floor: float | None = None
+    floor_kind: str = "floor"
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ScalingLine:
+    """Total cost at the largest N over the next size down, for one row."""
+
+    row: Row
+    n_small: int
+    n_large: int
+    ratio: float
+
+
+def _median(cells: dict[tuple[Task, str], Cell], task: Task, row_key: str) -> float | None:
+    cell = cells.get((task, row_key))
+    found = summarize(cell.values) if cell else None
+    return found.median if found else None
+
+
+def _first_details(cell: Cell) -> dict[str, Any]:
+    return cell.details[0] if cell.details else {}
+
+
+def _floor_row(row: Row, details: dict[str, Any], synchronous: str) -> str | None:
+    if row.key == spec.STACKFLOW_POSTGRES:
+        return spec.FLOOR_POSTGRES
+    if row.key == spec.STACKFLOW:
+        return _FLOOR_FOR_SYNCHRONOUS[synchronous]
+    return _FLOOR_FOR_SYNCHRONOUS.get(str(details.get("synchronous")))
+
+
+def _notes(task: Task, row: Row, cell: Cell) -> list[str]:
+    notes: list[str] = []
+    details = _first_details(cell)
+    if task.kind == "W3" and cell.details:
+        once = all(d.get("exactly_once") for d in cell.details)
+        notes.append(f"exactly-once: {'yes' if once else 'NO'}")
+        notes.append(f"resume = {details.get('resume')}")
+        if "failed_child_rerun_after_ms" in details:
+            delay = details["failed_child_rerun_after_ms"]
+            notes.append(f"failed child re-ran {delay:.0f} ms after the fork call")
+    if "journal_mode" in details:
+        notes.append(f"journal={details['journal_mode']}, synchronous={details['synchronous']}")
+    if task.kind == "W2" and "concurrency" in details:
+        notes.append(f"run_pending(concurrency={details['concurrency']})")
+    if details.get("database", "").startswith("shared"):
+        notes.append(details["database"])
+    if cell.errors and cell.values:
+        notes.append(f"{len(cell.errors)} failed round(s): {cell.errors[0]}")
+    return notes
+
+
+def build_line(
+    cells: dict[tuple[Task, str], Cell], section: str, task: Task, row: Row, synchronous: str
+) -> Line:
+    """The report line of one row on one task."""
+    workload = spec.WORKLOADS[task.kind]
+    cell = cells.get((task, row.key), Cell())
+    summary = summarize(cell.values)
+    if summary is None:
+        error = cell.errors[0] if cell.errors else "not measured"
+        return Line(section, task, row, workload.unit, None, error=error)
+    ratios: dict[str, Any] = {}
+    for attr, other in (("vs_dbos", spec.DBOS_DEFAULT), ("vs_dbos_wal", spec.DBOS_WAL)):
+        theirs = _median(cells, task, other)
+        if theirs is not None and other != row.key:
+            ratios[attr] = speedup(summary.median, theirs, workload.lower_is_better)
+    if task.kind == "W1":
+        floor_key = _floor_row(row, _first_details(cell), synchronous)
+        floor = _median(cells, Task("L", _floor_n(cells)), floor_key) if floor_key else None
+        if floor is not None:
+            ratios["vs_floor"] = cost_multiple(summary.median, floor)
+    if task.kind == "W4":
+        ratios["vs_floor"] = cost_multiple(summary.median, spec.W4_SLEEP_SECONDS * 1e3)
+        ratios["floor_kind"] = "ideal"
+    notes = _notes(task, row, cell)
+    return Line(section, task, row, workload.unit, summary, notes=notes, **ratios)
+
+
+def _floor_n(cells: dict[tuple[Task, str], Cell]) -> int:
+    return next((task.n for task, _ in cells if task.kind == "L"), 0)
+
+
+def build(
+    cells: dict[tuple[Task, str], Cell],
+    selected: list[str],
+    tasks: list[Task],
+    rows: list[Row],
+    synchronous: str,
+    quick: bool,
+) -> tuple[list[Line], list[ScalingLine]]:
+    """Every report line, in table order, and the scaling ratios."""
+    w1 = spec.WORKLOADS["W1"]
+    w1_n = w1.quick_n if quick else w1.default_n
+    lines: list[Line] = []
+    for key in spec.ORDER:
+        if key not in selected and not (key == "L" and {"W1", "S"} & set(selected)):
+            continue
+        kind = "W1" if key == "S" else key
+        section_tasks = sorted((t for t in tasks if t.kind == kind), key=lambda t: t.n)
+        if key == "W1":
+            section_tasks = [t for t in section_tasks if t.n == w1_n]
+        for task in section_tasks:
+            for row in rows:
+                if spec.applies(row, kind):
+                    lines.append(build_line(cells, key, task, row, synchronous))
+    return lines, _scaling(lines, rows) if "S" in selected else []
+
+
+def _scaling(lines: list[Line], rows: list[Row]) -> list[ScalingLine]:
+    out: list[ScalingLine] = []
+    for row in rows:
+        measured = sorted(
+            (line.task.n, line.summary.median)
+            for line in lines
+            if line.section == "S" and line.row == row and line.summary is not None
+        )
+        if len(measured) >= 2:
+            (n_small, small), (n_large, large) = measured[-2], measured[-1]
+            out.append(
+                ScalingLine(row, n_small, n_large, scaling_ratio(small, n_small, large, n_large))
+            )
+    return out
