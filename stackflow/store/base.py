@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from stackflow.records import Execution, WorkflowRecord
 
@@ -177,6 +177,16 @@ class Store(Protocol):
 
     def record_job_result(self, lease: Lease, row: JobRow, *, started_recorded: bool) -> None:
         """Write a finished job execution (update it if its start was recorded)."""
+        ...
+
+    def record_job_result_txn(
+        self, connection: Any, lease: Lease, row: JobRow, *, started_recorded: bool
+    ) -> None:
+        """record_job_result on the caller's DBAPI connection, inside its open transaction.
+
+        Transactional jobs use it to commit their database writes and their
+        checkpoint together; the caller commits or rolls back.
+        """
         ...
 
     # workers

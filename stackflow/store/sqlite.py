@@ -394,6 +394,12 @@ class SqliteStore:
             self._check_fence(conn, lease)
             self._write_job_txn(conn, row, started_recorded)
 
+    def record_job_result_txn(
+        self, connection: Any, lease: Lease, row: JobRow, *, started_recorded: bool
+    ) -> None:
+        self._check_fence(connection, lease)
+        self._write_job_txn(connection, row, started_recorded)
+
     @staticmethod
     def _write_job_txn(conn: sqlite3.Connection, row: JobRow, update: bool) -> None:
         if update:
