@@ -12,22 +12,41 @@ from stackflow.errors import (
     DefinitionError,
     ExecutionNotFound,
     JobFailed,
+    JobTimeout,
     NonDeterminismError,
+    NotCancelable,
     NotResumable,
     StackflowError,
+    WaitPointError,
 )
+from stackflow.executions import Engine
+from stackflow.policies import ConcurrencyPolicy, RetryPolicy
+from stackflow.records import Execution, ExecutionStatus, JobExecution, JobStatus
+from stackflow.waitpoints import WaitPoint, create_wait_point
 
 __all__ = [
+    "ConcurrencyPolicy",
     "DefinitionError",
+    "Engine",
+    "Execution",
     "ExecutionNotFound",
+    "ExecutionStatus",
     "JobContext",
+    "JobExecution",
     "JobFailed",
     "JobHandle",
+    "JobStatus",
+    "JobTimeout",
     "NonDeterminismError",
+    "NotCancelable",
     "NotResumable",
+    "RetryPolicy",
     "StackflowError",
+    "WaitPoint",
+    "WaitPointError",
     "Workflow",
     "WorkflowJob",
+    "create_wait_point",
     "create_workflow",
     "create_workflow_job",
     "workflow_job",

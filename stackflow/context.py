@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 from collections.abc import Generator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -54,6 +55,27 @@ class JobContext:
     stacked_job_name: str | None = None
     attempt: int = 1
     logger: logging.Logger = _job_logger
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep durably: the execution waits (holding no worker) and resumes after `seconds`.
+
+        A replay after waking does not sleep again. Outside an execution it just sleeps.
+        """
+        runner = current_runner.get()
+        sleeper = getattr(runner, "sleep", None)
+        if sleeper is None:
+            time.sleep(seconds)
+            return
+        sleeper(seconds)
+
+    async def sleep_async(self, seconds: float) -> None:
+        """The `async def` form of sleep."""
+        runner = current_runner.get()
+        sleeper = getattr(runner, "sleep", None)
+        if sleeper is None:
+            await asyncio.sleep(seconds)
+            return
+        sleeper(seconds)
 
 
 class JobHandle:

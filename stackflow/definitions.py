@@ -12,7 +12,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from stackflow.context import JobContext, JobHandle, completed_handle, current_runner
+from stackflow.durations import parse_duration
 from stackflow.errors import DefinitionError
+from stackflow.policies import ConcurrencyPolicy, RetryPolicy
 
 if TYPE_CHECKING:
     from stackflow.records import Invoker
@@ -86,6 +88,24 @@ def _check_deps(owner: str, deps: Iterable[object]) -> tuple[WorkflowJob, ...]:
     return tuple(checked)
 
 
+def _timeout_seconds(name: str, timeout: str | float | None) -> float | None:
+    if timeout is None:
+        return None
+    try:
+        seconds = parse_duration(timeout, name=f"timeout of job {name!r}")
+    except ValueError as error:
+        raise DefinitionError(str(error)) from None
+    if seconds <= 0:
+        raise DefinitionError(f"timeout of job {name!r} must be more than 0, got {timeout!r}")
+    return seconds
+
+
+def _check_retry_policy(owner: str, policy: object) -> RetryPolicy | None:
+    if policy is not None and not isinstance(policy, RetryPolicy):
+        raise DefinitionError(f"retry_policy of {owner} must be a RetryPolicy, got {policy!r}")
+    return policy
+
+
 class WorkflowJob:
     """A job: a named body that can call its deps; made by create_workflow_job."""
 
@@ -96,7 +116,8 @@ class WorkflowJob:
         deps: Iterable[WorkflowJob] = (),
         *,
         transactional: bool = False,
-        timeout: float | None = None,
+        timeout: str | float | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.name = _check_name("job", name)
         if not callable(body):
@@ -104,7 +125,8 @@ class WorkflowJob:
         self.body = body
         self.deps = _check_deps(name, deps)
         self.transactional = transactional
-        self.timeout = timeout
+        self.timeout_seconds = _timeout_seconds(name, timeout)
+        self.retry_policy = _check_retry_policy(f"job {name!r}", retry_policy)
         self.is_async = inspect.iscoroutinefunction(body)
         self.arity = _body_arity(name, body)
 
@@ -168,10 +190,18 @@ def create_workflow_job(
     deps: Iterable[WorkflowJob] = (),
     *,
     transactional: bool = False,
-    timeout: float | None = None,
+    timeout: str | float | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> WorkflowJob:
     """Define a job. Bind it to a module-level name so the project can find it."""
-    return WorkflowJob(name, body, deps, transactional=transactional, timeout=timeout)
+    return WorkflowJob(
+        name,
+        body,
+        deps,
+        transactional=transactional,
+        timeout=timeout,
+        retry_policy=retry_policy,
+    )
 
 
 def workflow_job(
@@ -179,14 +209,22 @@ def workflow_job(
     deps: Iterable[WorkflowJob] = (),
     *,
     transactional: bool = False,
-    timeout: float | None = None,
+    timeout: str | float | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> Callable[[Callable[..., Any]], WorkflowJob]:
     """Decorator form of create_workflow_job: `@workflow_job("process-order", deps=[...])`."""
     if callable(name) and not isinstance(name, str):
         raise DefinitionError("workflow_job needs a name: write @workflow_job('my-job')")
 
     def decorate(body: Callable[..., Any]) -> WorkflowJob:
-        return WorkflowJob(name, body, deps, transactional=transactional, timeout=timeout)
+        return WorkflowJob(
+            name,
+            body,
+            deps,
+            transactional=transactional,
+            timeout=timeout,
+            retry_policy=retry_policy,
+        )
 
     return decorate
 
@@ -200,6 +238,8 @@ class Workflow:
         main_job: WorkflowJob,
         *,
         description: str | None = None,
+        retry_policy: RetryPolicy | None = None,
+        concurrency_policy: ConcurrencyPolicy | None = None,
         defined_at: tuple[str, int] | None = None,
     ) -> None:
         self.name = _check_name("workflow", name)
@@ -215,6 +255,13 @@ class Workflow:
             )
         self.main_job = main_job
         self.description = description
+        self.retry_policy = _check_retry_policy(f"workflow {name!r}", retry_policy)
+        if concurrency_policy is not None and not isinstance(concurrency_policy, ConcurrencyPolicy):
+            raise DefinitionError(
+                f"concurrency_policy of workflow {name!r} must be a ConcurrencyPolicy, "
+                f"got {concurrency_policy!r}"
+            )
+        self.concurrency_policy = concurrency_policy
         self.defined_at = defined_at
 
     def trigger(self, args: Any = None, *, invoker: str | Invoker | None = None) -> str:
@@ -232,6 +279,8 @@ def create_workflow(
     main_job: WorkflowJob | None = None,
     *,
     description: str | None = None,
+    retry_policy: RetryPolicy | None = None,
+    concurrency_policy: ConcurrencyPolicy | None = None,
 ) -> Workflow:
     """Define a workflow; a workflow module defines exactly one, at module level."""
     if name is None:
@@ -248,6 +297,8 @@ def create_workflow(
         name,
         main_job,
         description=description,
+        retry_policy=retry_policy,
+        concurrency_policy=concurrency_policy,
         defined_at=(caller.f_code.co_filename, caller.f_lineno),
     )
 

@@ -82,6 +82,14 @@ class WaitTimeout(StackflowError, TimeoutError):
     """An execution did not finish within the time given to wait."""
 
 
+class WaitPointError(StackflowError):
+    """A wait point cannot be resolved: not waiting there, or already resolved."""
+
+
+class NotCancelable(StackflowError):
+    """The execution has already ended and cannot be canceled."""
+
+
 class UnknownWorkflow(StackflowError):
     """No workflow has this name."""
 

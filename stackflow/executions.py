@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,24 +23,34 @@ from stackflow.errors import (
     UnknownWorkflow,
     WaitTimeout,
 )
-from stackflow.jsonvalue import encode
+from stackflow.jsonvalue import decode, encode
 from stackflow.logs import install_capture
 from stackflow.records import Execution, ExecutionStatus, Invoker
 from stackflow.store import open_store
-from stackflow.store.base import Lease, NewExecution, Store, WorkflowEntry
+from stackflow.store.base import (
+    WAIT_POINT,
+    ClaimLimits,
+    Lease,
+    NewExecution,
+    Store,
+    WorkflowEntry,
+)
 from stackflow.store.rows import invoker_json
 
 if TYPE_CHECKING:
     from stackflow.definitions import Workflow
     from stackflow.project import Project
+    from stackflow.waitpoints import WaitPoint
 
 DEFAULT_DATABASE_URL = "sqlite:///.stackflow/state.db"
 DEFAULT_LEASE_SECONDS = 15.0
 DEFAULT_PAYLOAD_LIMIT_BYTES = 1024 * 1024
 DEFAULT_MAX_PARALLEL_CHILDREN = 64
+DEFAULT_MAX_CONCURRENT_EXECUTIONS = 50
 HEARTBEAT_INTERVAL_SECONDS = 1.0
 WORKER_STALE_SECONDS = 5.0
 WAIT_POLL_SECONDS = 0.05
+WAKE_POLL_MAX_SECONDS = 1.0
 STOP_STATUSES = frozenset({"SUCCESS", "FAILED", "CANCELED", "WAITING"})
 
 
@@ -62,6 +72,7 @@ class Engine:
         payload_limit_bytes: int = DEFAULT_PAYLOAD_LIMIT_BYTES,
         max_parallel_children: int = DEFAULT_MAX_PARALLEL_CHILDREN,
         sqlite_synchronous: str = "NORMAL",
+        max_concurrent_executions: int | None = DEFAULT_MAX_CONCURRENT_EXECUTIONS,
         project: Project | None = None,
     ) -> None:
         self.database_url = database or DEFAULT_DATABASE_URL
@@ -73,6 +84,7 @@ class Engine:
         self.lease_seconds = lease_seconds
         self.payload_limit_bytes = payload_limit_bytes
         self.sqlite_synchronous = sqlite_synchronous
+        self.max_concurrent_executions = max_concurrent_executions
         self.project = project
         self.owner = _owner_id()
         self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -102,6 +114,7 @@ class Engine:
             payload_limit_bytes=settings.payload_limit_bytes,
             max_parallel_children=settings.max_parallel_children,
             sqlite_synchronous=settings.sqlite_synchronous,
+            max_concurrent_executions=settings.max_concurrent_executions,
             project=project,
         )
 
@@ -264,16 +277,17 @@ class Engine:
         poll_interval_seconds: float = WAIT_POLL_SECONDS,
         run_here: bool | None = None,
     ) -> Execution:
-        """Wait until the execution stops (SUCCESS, FAILED, CANCELED, WAITING).
+        """Wait until the execution settles: SUCCESS, FAILED, CANCELED or WAITING on a wait point.
 
-        With no live worker (or `run_here=True`) the execution runs in this process.
+        Pending executions, retries and durable sleeps are waited through. With no live
+        worker (or `run_here=True`) the execution runs in this process.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             execution = self.store.find_execution(execution_id)
             if execution is None:
                 raise ExecutionNotFound(execution_id)
-            if execution.status in STOP_STATUSES:
+            if execution.is_settled:
                 return self.get_execution(execution_id)
             here = run_here if run_here is not None else not self.has_live_worker()
             if here and self.run_execution(execution_id):
@@ -282,11 +296,66 @@ class Engine:
                 raise WaitTimeout(
                     f"Execution '{execution_id}' is still {execution.status} after {timeout:g}s."
                 )
-            time.sleep(poll_interval_seconds)
+            time.sleep(self._pause(execution, poll_interval_seconds, deadline))
+
+    @staticmethod
+    def _pause(execution: Execution, poll_seconds: float, deadline: float | None) -> float:
+        pause = poll_seconds
+        if execution.wake_at is not None:
+            due = execution.wake_at.timestamp() - time.time()
+            pause = min(max(due, poll_seconds), WAKE_POLL_MAX_SECONDS)
+        if deadline is not None:
+            pause = min(pause, max(deadline - time.monotonic(), 0.001))
+        return pause
+
+    def resolve(
+        self,
+        execution_id: str,
+        wait_point: str | WaitPoint,
+        callback: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Resolve a WAITING execution's wait point with `callback(payload)`; return the value.
+
+        The execution becomes PENDING_RESUME and its `wait` returns the value on replay.
+        """
+        key = wait_point if isinstance(wait_point, str) else wait_point.key
+        payload = self._wait_payload(execution_id, key)
+        value = callback(payload) if callback is not None else payload
+        result_json = encode(value, what=f"The result of wait point '{key}'")
+        self.store.resolve_wait(execution_id, key, result_json, now_ms())
+        return decode(result_json)
+
+    def _wait_payload(self, execution_id: str, key: str) -> Any:
+        pending = [
+            wait
+            for wait in self.store.load_waits(execution_id)
+            if wait.kind == WAIT_POINT and wait.key == key and wait.resolved_at_ms is None
+        ]
+        if not pending:
+            self.store.resolve_wait(execution_id, key, "null", now_ms())  # raises the right error
+        return decode(pending[0].payload_json) if pending and pending[0].payload_json else None
+
+    def cancel(self, execution_id: str) -> str:
+        """Cancel an execution: at once unless RUNNING, then at its next job boundary.
+
+        Returns the status it has now (CANCELED, or RUNNING until it stops).
+        """
+        return self.store.request_cancel(execution_id, now_ms())
+
+    def claim_limits(self) -> ClaimLimits:
+        """The caps on running executions: project-wide and per workflow."""
+        per_workflow = {
+            name: wf.concurrency_policy.max_concurrent_executions
+            for name, wf in self.workflows.items()
+            if wf.concurrency_policy is not None
+        }
+        return ClaimLimits(self.max_concurrent_executions, per_workflow)
 
     def run_execution(self, execution_id: str) -> bool:
         """Claim this execution if it is runnable and run it here; False if it was not."""
-        lease = self.store.claim_execution(execution_id, self.owner, self._lease_ms(), now_ms())
+        lease = self.store.claim_execution(
+            execution_id, self.owner, self._lease_ms(), now_ms(), self.claim_limits()
+        )
         if lease is None:
             return False
         self.run_claimed(lease)
@@ -295,7 +364,12 @@ class Engine:
     def claim_runnable(self, limit: int) -> list[Lease]:
         """Claim up to `limit` runnable executions of this engine's workflows."""
         return self.store.claim_runnable(
-            self.owner, self._lease_ms(), now_ms(), limit, sorted(self.workflows)
+            self.owner,
+            self._lease_ms(),
+            now_ms(),
+            limit,
+            sorted(self.workflows),
+            self.claim_limits(),
         )
 
     def run_claimed(self, lease: Lease) -> str | None:
@@ -356,7 +430,9 @@ class Engine:
         if runs:
             ids = [run.lease.execution_id for run in runs]
             store.renew_leases(self.owner, ids, self._lease_ms(), now_ms())
+            canceled = store.cancel_requested(ids)
             for run in runs:
+                run.canceled = run.canceled or run.lease.execution_id in canceled
                 run.flush_inflight()
         if self.worker_id is not None:
             store.register_worker(self.worker_id, self.owner, now_ms())

@@ -15,8 +15,8 @@ from stackflow.jsonvalue import format_datetime
 class JobLog:
     """The log lines one job execution wrote: `<time> <LEVEL> <message>`."""
 
-    def __init__(self) -> None:
-        self._lines: list[str] = []
+    def __init__(self, earlier: str = "") -> None:
+        self._lines: list[str] = earlier.split("\n") if earlier else []
         self._partial: dict[str, str] = {}
         self._lock = threading.Lock()
 

@@ -94,6 +94,18 @@ class Execution:
     job_executions: tuple[JobExecution, ...] = ()
     created_at: datetime | None = None
     job_execution_count: int = 0
+    wake_at: datetime | None = None
+    cancel_requested: bool = False
+
+    @property
+    def is_settled(self) -> bool:
+        """Whether waiting for it is over: a final status, or WAITING on a wait point.
+
+        A durable sleep (WAITING with a wake time) is not settled: it resumes by itself.
+        """
+        if self.status == ExecutionStatus.WAITING:
+            return self.wake_at is None
+        return self.status.is_final
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from stackflow.errors import StoreError
 from stackflow.store.base import Store
 
+POSTGRES_EXTRA_MESSAGE = (
+    "PostgreSQL support needs the postgres extra: pip install 'stackflow[postgres]'"
+)
+
 
 def open_store(url: str, *, sqlite_synchronous: str = "NORMAL") -> Store:
     """Open (and migrate) the store at `url`; the backend follows the URL scheme."""
@@ -13,7 +17,13 @@ def open_store(url: str, *, sqlite_synchronous: str = "NORMAL") -> Store:
 
         return SqliteStore(url, synchronous=sqlite_synchronous)
     if url.startswith(("postgresql:", "postgres:")):
-        raise StoreError("PostgreSQL stores are not supported by this version of stackflow")
+        try:
+            from stackflow.store.postgres import PostgresStore
+        except ModuleNotFoundError as error:
+            if (error.name or "").split(".")[0] not in ("psycopg", "psycopg_pool"):
+                raise
+            raise StoreError(POSTGRES_EXTRA_MESSAGE) from None
+        return PostgresStore(url)
     scheme = url.split(":", 1)[0] if ":" in url else url
     raise StoreError(
         f"unsupported database URL scheme {scheme!r}: use sqlite:///path/to/state.db "

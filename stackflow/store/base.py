@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ class Lease:
     fence: int
     arg_json: str
     invoker_json: str | None
+    retries: int = 0
 
 
 @dataclass
@@ -63,6 +64,36 @@ class NewExecution:
     created_at_ms: int
 
 
+@dataclass
+class WaitRow:
+    """A wait point or durable sleep reached by a job, at its call path."""
+
+    execution_id: str
+    call_path: str
+    kind: str
+    key: str | None
+    payload_json: str | None
+    result_json: str | None
+    wake_at_ms: int | None
+    created_at_ms: int
+    resolved_at_ms: int | None = None
+
+
+WAIT_POINT = "wait_point"
+SLEEP = "sleep"
+
+
+@dataclass(frozen=True)
+class ClaimLimits:
+    """Caps on running executions: project-wide and per workflow."""
+
+    max_running: int | None = None
+    per_workflow: Mapping[str, int] = field(default_factory=dict)
+
+
+NO_LIMITS = ClaimLimits()
+
+
 @dataclass(frozen=True)
 class WorkflowEntry:
     """A workflow as loaded now, for the registry."""
@@ -83,6 +114,14 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+    def wait_for_work(self, timeout_seconds: float) -> None:
+        """Block until an execution may have become runnable, or the timeout passes.
+
+        PostgreSQL wakes on a NOTIFY from another process; SQLite just sleeps.
+        Idle claim loops call it between empty claims.
+        """
         ...
 
     # registry
@@ -118,9 +157,14 @@ class Store(Protocol):
         ...
 
     def claim_execution(
-        self, execution_id: str, owner: str, lease_ms: int, now_ms: int
+        self,
+        execution_id: str,
+        owner: str,
+        lease_ms: int,
+        now_ms: int,
+        limits: ClaimLimits = NO_LIMITS,
     ) -> Lease | None:
-        """Claim this execution if it is runnable now (pending or lease expired)."""
+        """Claim this execution if it is runnable now (pending, due or lease expired)."""
         ...
 
     def claim_runnable(
@@ -130,8 +174,10 @@ class Store(Protocol):
         now_ms: int,
         limit: int,
         workflow_names: Sequence[str],
+        limits: ClaimLimits = NO_LIMITS,
     ) -> list[Lease]:
-        """Claim up to `limit` runnable executions of these workflows, oldest first."""
+        """Claim up to `limit` runnable executions of these workflows, oldest first,
+        leaving PENDING those that would run over a cap."""
         ...
 
     def renew_leases(
@@ -158,8 +204,12 @@ class Store(Protocol):
         result_json: str | None,
         error_json: str | None,
         now_ms: int,
+        wake_at_ms: int | None = None,
     ) -> None:
-        """Record the main job's outcome and the execution's final status together."""
+        """Record the main job's outcome and the execution's new status together.
+
+        The status is SUCCESS, FAILED, CANCELED, or PENDING_RETRY (due at `wake_at_ms`).
+        """
         ...
 
     # job executions
@@ -187,6 +237,41 @@ class Store(Protocol):
         Transactional jobs use it to commit their database writes and their
         checkpoint together; the caller commits or rolls back.
         """
+        ...
+
+    # waits, cancel, schedules
+    def load_waits(self, execution_id: str) -> list[WaitRow]:
+        """Every wait point and sleep reached in an execution."""
+        ...
+
+    def record_wait(self, lease: Lease, wait: WaitRow) -> None:
+        """Insert a wait point or sleep reached by a running job."""
+        ...
+
+    def park_execution(self, lease: Lease, wake_at_ms: int | None, now_ms: int) -> None:
+        """RUNNING → WAITING (due again at `wake_at_ms`, or when resolved); lease released."""
+        ...
+
+    def resolve_wait(self, execution_id: str, key: str, result_json: str, now_ms: int) -> None:
+        """Store the result of a pending wait point; the execution becomes PENDING_RESUME.
+
+        Raises ExecutionNotFound or WaitPointError (not waiting there, already resolved).
+        """
+        ...
+
+    def request_cancel(self, execution_id: str, now_ms: int) -> str:
+        """Cancel at once (returns CANCELED) or flag a RUNNING execution (returns RUNNING).
+
+        Raises ExecutionNotFound or NotCancelable.
+        """
+        ...
+
+    def cancel_requested(self, execution_ids: Sequence[str]) -> set[str]:
+        """Which of these executions have a pending cancel request."""
+        ...
+
+    def schedule_first_seen(self, name: str, now_ms: int) -> int:
+        """When a schedule was first seen by this store (recorded now if new)."""
         ...
 
     # workers

@@ -16,7 +16,7 @@ from stackflow.records import (
     JobStatus,
     WorkflowRecord,
 )
-from stackflow.store.base import JobRow
+from stackflow.store.base import JobRow, WaitRow
 
 UNFINISHED_JOB_STATUSES = ("RUNNING", "SUSPEND", "WAITING")
 
@@ -32,22 +32,19 @@ def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def execution_from_row(
-    row: Sequence[Any], jobs: Sequence[JobRow] = (), job_count: int | None = None
-) -> Execution:
-    """Build an Execution from the columns named in EXECUTION_COLUMNS."""
-    (
-        id_,
-        workflow_name,
-        status,
-        invoker,
-        created_at,
-        started_at,
-        finished_at,
-        arg,
-        result,
-        error,
-    ) = row[:10]
+EXECUTION_SELECT = (
+    "SELECT e.id, e.workflow_name, e.status, e.invoker, e.created_at, e.started_at, "
+    "e.finished_at, p.arg, p.result, p.error, e.wake_at, e.cancel_requested, "
+    "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id) "
+    "FROM executions e JOIN execution_payloads p ON p.execution_id = e.id"
+)
+"""Every backend selects executions with this, then adds its WHERE and ORDER BY."""
+
+
+def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execution:
+    """Build an Execution from a row selected by EXECUTION_SELECT."""
+    (id_, workflow_name, status, invoker, created_at, started_at, finished_at) = row[:7]
+    arg, result, error, wake_at, cancel_requested, job_count = row[7:13]
     return Execution(
         id=id_,
         workflow_name=workflow_name,
@@ -60,14 +57,10 @@ def execution_from_row(
         finished_at=from_ms(finished_at),
         job_executions=tuple(job_executions_from_rows(jobs)),
         created_at=from_ms(created_at),
-        job_execution_count=len(jobs) if job_count is None else job_count,
+        job_execution_count=int(job_count),
+        wake_at=from_ms(wake_at),
+        cancel_requested=bool(cancel_requested),
     )
-
-
-EXECUTION_COLUMNS = (
-    "e.id, e.workflow_name, e.status, e.invoker, e.created_at, e.started_at, e.finished_at, "
-    "p.arg, p.result, p.error"
-)
 
 
 def job_executions_from_rows(rows: Sequence[JobRow]) -> list[JobExecution]:
@@ -126,6 +119,16 @@ def workflow_record(row: Sequence[Any]) -> WorkflowRecord:
         created_at=from_ms(created_at) or datetime.now(UTC),
         updated_at=from_ms(updated_at) or datetime.now(UTC),
     )
+
+
+def wait_row(row: Sequence[Any]) -> WaitRow:
+    """A WaitRow from the columns named in WAIT_COLUMNS."""
+    return WaitRow(*row)
+
+
+WAIT_COLUMNS = (
+    "execution_id, call_path, kind, wait_key, payload, result, wake_at, created_at, resolved_at"
+)
 
 
 def invoker_json(invoker: Invoker | None) -> str | None:

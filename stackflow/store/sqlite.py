@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,10 +15,20 @@ from typing import Any
 from stackflow.errors import ExecutionNotFound, LeaseLost, NotResumable, StoreError
 from stackflow.records import Execution, WorkflowRecord
 from stackflow.store import rows
-from stackflow.store.base import JobRow, Lease, NewExecution, WorkflowEntry
+from stackflow.store.base import (
+    NO_LIMITS,
+    ClaimLimits,
+    JobRow,
+    Lease,
+    NewExecution,
+    WaitRow,
+    WorkflowEntry,
+)
 from stackflow.store.migrations import latest_version, migration_scripts
+from stackflow.store.rules import cancel_outcome, check_resolvable, within_limits
 
 BUSY_TIMEOUT_SECONDS = 30.0
+CLAIM_LOOKAHEAD = 50
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 RUNNABLE_CONDITION = (
     "(status IN ('PENDING', 'PENDING_RESUME')"
@@ -78,6 +89,9 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def wait_for_work(self, timeout_seconds: float) -> None:
+        time.sleep(timeout_seconds)
 
     # plumbing
     @contextmanager
@@ -216,16 +230,11 @@ class SqliteStore:
         return new.id
 
     def find_execution(self, execution_id: str, *, with_jobs: bool = False) -> Execution | None:
-        found = self._read(
-            f"SELECT {rows.EXECUTION_COLUMNS}, "
-            "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id) "
-            "FROM executions e JOIN execution_payloads p ON p.execution_id = e.id WHERE e.id = ?",
-            (execution_id,),
-        )
+        found = self._read(f"{rows.EXECUTION_SELECT} WHERE e.id = ?", (execution_id,))
         if not found:
             return None
         jobs = self.load_job_rows(execution_id) if with_jobs else ()
-        return rows.execution_from_row(found[0], jobs, found[0][10])
+        return rows.execution_from_row(found[0], jobs)
 
     def list_executions(
         self,
@@ -242,24 +251,24 @@ class SqliteStore:
             where.append(f"e.status IN ({', '.join('?' * len(statuses))})")
             params.extend(statuses)
         sql = (
-            f"SELECT {rows.EXECUTION_COLUMNS}, "
-            "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id) "
-            "FROM executions e JOIN execution_payloads p ON p.execution_id = e.id "
-            f"WHERE {' AND '.join(where)} ORDER BY e.created_at DESC, e.rowid DESC"
+            f"{rows.EXECUTION_SELECT} WHERE {' AND '.join(where)} "
+            "ORDER BY e.created_at DESC, e.rowid DESC"
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [rows.execution_from_row(row, (), row[10]) for row in self._read(sql, params)]
+        return [rows.execution_from_row(row) for row in self._read(sql, params)]
 
     def claim_execution(
-        self, execution_id: str, owner: str, lease_ms: int, now_ms: int
+        self,
+        execution_id: str,
+        owner: str,
+        lease_ms: int,
+        now_ms: int,
+        limits: ClaimLimits = NO_LIMITS,
     ) -> Lease | None:
         with self._write() as conn:
-            found = conn.execute(
-                f"SELECT id FROM executions WHERE id = :id AND {RUNNABLE_CONDITION}",
-                {"id": execution_id, "now": now_ms},
-            ).fetchone()
-            return self._claim_txn(conn, execution_id, owner, lease_ms, now_ms) if found else None
+            found = self._claimable_txn(conn, now_ms, 1, limits, execution_id=execution_id)
+            return self._claim_txn(conn, found[0], owner, lease_ms, now_ms) if found else None
 
     def claim_runnable(
         self,
@@ -268,18 +277,48 @@ class SqliteStore:
         now_ms: int,
         limit: int,
         workflow_names: Sequence[str],
+        limits: ClaimLimits = NO_LIMITS,
     ) -> list[Lease]:
         if not workflow_names:
             return []
-        names = {f"w{i}": name for i, name in enumerate(workflow_names)}
         with self._write() as conn:
-            found = conn.execute(
-                f"SELECT id FROM executions WHERE {RUNNABLE_CONDITION} "
-                f"AND workflow_name IN ({', '.join(':' + key for key in names)}) "
-                "ORDER BY created_at, rowid LIMIT :limit",
-                {"now": now_ms, "limit": limit, **names},
+            found = self._claimable_txn(conn, now_ms, limit, limits, workflow_names=workflow_names)
+            return [self._claim_txn(conn, id_, owner, lease_ms, now_ms) for id_ in found]
+
+    @staticmethod
+    def _claimable_txn(
+        conn: sqlite3.Connection,
+        now_ms: int,
+        limit: int,
+        limits: ClaimLimits,
+        *,
+        execution_id: str | None = None,
+        workflow_names: Sequence[str] = (),
+    ) -> list[str]:
+        params: dict[str, Any] = {"now": now_ms, "limit": limit + CLAIM_LOOKAHEAD}
+        where = [RUNNABLE_CONDITION]
+        if execution_id is not None:
+            where.append("id = :id")
+            params["id"] = execution_id
+        if workflow_names:
+            names = {f"w{i}": name for i, name in enumerate(workflow_names)}
+            where.append(f"workflow_name IN ({', '.join(':' + key for key in names)})")
+            params.update(names)
+        candidates = conn.execute(
+            f"SELECT id, workflow_name FROM executions WHERE {' AND '.join(where)} "
+            "ORDER BY created_at, rowid LIMIT :limit",
+            params,
+        ).fetchall()
+        if limits.max_running is None and not limits.per_workflow:
+            return [row[0] for row in candidates[:limit]]
+        running = dict(
+            conn.execute(
+                "SELECT workflow_name, count(*) FROM executions WHERE status = 'RUNNING' "
+                "AND lease_expires_at >= ? GROUP BY workflow_name",
+                (now_ms,),
             ).fetchall()
-            return [self._claim_txn(conn, row[0], owner, lease_ms, now_ms) for row in found]
+        )
+        return within_limits(candidates, running, limits, limit)
 
     @staticmethod
     def _claim_txn(
@@ -291,12 +330,12 @@ class SqliteStore:
             "wake_at = NULL, updated_at = ? WHERE id = ?",
             (owner, now_ms + lease_ms, now_ms, now_ms, execution_id),
         )
-        workflow_name, fence, invoker, arg = conn.execute(
-            "SELECT e.workflow_name, e.fence, e.invoker, p.arg FROM executions e "
+        workflow_name, fence, invoker, arg, retries = conn.execute(
+            "SELECT e.workflow_name, e.fence, e.invoker, p.arg, e.retries FROM executions e "
             "JOIN execution_payloads p ON p.execution_id = e.id WHERE e.id = ?",
             (execution_id,),
         ).fetchone()
-        return Lease(execution_id, workflow_name, owner, fence, arg, invoker)
+        return Lease(execution_id, workflow_name, owner, fence, arg, invoker, retries)
 
     def renew_leases(
         self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
@@ -324,7 +363,7 @@ class SqliteStore:
         with self._write() as conn:
             changed = conn.execute(
                 "UPDATE executions SET status = 'PENDING_RESUME', finished_at = NULL, "
-                "updated_at = ? WHERE id = ? "
+                "wake_at = NULL, retries = 0, updated_at = ? WHERE id = ? "
                 "AND status IN ('FAILED', 'PENDING_RESUME', 'PENDING_RETRY')",
                 (now_ms, execution_id),
             ).rowcount
@@ -345,12 +384,23 @@ class SqliteStore:
         result_json: str | None,
         error_json: str | None,
         now_ms: int,
+        wake_at_ms: int | None = None,
     ) -> None:
+        retrying = status == "PENDING_RETRY"
         with self._write() as conn:
             changed = conn.execute(
-                "UPDATE executions SET status = ?, finished_at = ?, updated_at = ?, "
-                "lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND fence = ?",
-                (status, now_ms, now_ms, lease.execution_id, lease.fence),
+                "UPDATE executions SET status = ?, finished_at = ?, updated_at = ?, wake_at = ?, "
+                "retries = retries + ?, lease_owner = NULL, lease_expires_at = NULL "
+                "WHERE id = ? AND fence = ?",
+                (
+                    status,
+                    None if retrying else now_ms,
+                    now_ms,
+                    wake_at_ms,
+                    1 if retrying else 0,
+                    lease.execution_id,
+                    lease.fence,
+                ),
             ).rowcount
             if not changed:
                 raise LeaseLost(f"execution {lease.execution_id} was claimed by another process")
@@ -436,6 +486,106 @@ class SqliteStore:
                 row.payload_id,
             ),
         )
+
+    # waits, cancel, schedules
+    def load_waits(self, execution_id: str) -> list[WaitRow]:
+        found = self._read(
+            f"SELECT {rows.WAIT_COLUMNS} FROM waits WHERE execution_id = ?", (execution_id,)
+        )
+        return [rows.wait_row(row) for row in found]
+
+    def record_wait(self, lease: Lease, wait: WaitRow) -> None:
+        with self._write() as conn:
+            self._check_fence(conn, lease)
+            conn.execute(
+                f"INSERT INTO waits ({rows.WAIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    wait.execution_id,
+                    wait.call_path,
+                    wait.kind,
+                    wait.key,
+                    wait.payload_json,
+                    wait.result_json,
+                    wait.wake_at_ms,
+                    wait.created_at_ms,
+                    wait.resolved_at_ms,
+                ),
+            )
+
+    def park_execution(self, lease: Lease, wake_at_ms: int | None, now_ms: int) -> None:
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE executions SET status = 'WAITING', wake_at = ?, updated_at = ?, "
+                "lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND fence = ?",
+                (wake_at_ms, now_ms, lease.execution_id, lease.fence),
+            ).rowcount
+            if not changed:
+                raise LeaseLost(f"execution {lease.execution_id} was claimed by another process")
+
+    def resolve_wait(self, execution_id: str, key: str, result_json: str, now_ms: int) -> None:
+        with self._write() as conn:
+            found = conn.execute(
+                "SELECT status FROM executions WHERE id = ?", (execution_id,)
+            ).fetchone()
+            if found is None:
+                raise ExecutionNotFound(execution_id)
+            waits = conn.execute(
+                "SELECT resolved_at FROM waits WHERE execution_id = ? AND kind = 'wait_point' "
+                "AND wait_key = ?",
+                (execution_id, key),
+            ).fetchall()
+            check_resolvable(execution_id, key, found[0], [row[0] for row in waits])
+            conn.execute(
+                "UPDATE waits SET result = ?, resolved_at = ? WHERE execution_id = ? "
+                "AND kind = 'wait_point' AND wait_key = ? AND resolved_at IS NULL",
+                (result_json, now_ms, execution_id, key),
+            )
+            conn.execute(
+                "UPDATE executions SET status = 'PENDING_RESUME', wake_at = NULL, updated_at = ? "
+                "WHERE id = ? AND status = 'WAITING'",
+                (now_ms, execution_id),
+            )
+
+    def request_cancel(self, execution_id: str, now_ms: int) -> str:
+        with self._write() as conn:
+            found = conn.execute(
+                "SELECT status, lease_expires_at FROM executions WHERE id = ?", (execution_id,)
+            ).fetchone()
+            if found is None:
+                raise ExecutionNotFound(execution_id)
+            status = cancel_outcome(execution_id, found[0], found[1], now_ms)
+            if status == "CANCELED":
+                conn.execute(
+                    "UPDATE executions SET status = 'CANCELED', finished_at = ?, updated_at = ?, "
+                    "wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
+                    (now_ms, now_ms, execution_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE executions SET cancel_requested = 1, updated_at = ? WHERE id = ?",
+                    (now_ms, execution_id),
+                )
+            return status
+
+    def cancel_requested(self, execution_ids: Sequence[str]) -> set[str]:
+        if not execution_ids:
+            return set()
+        marks = ", ".join("?" * len(execution_ids))
+        found = self._read(
+            f"SELECT id FROM executions WHERE cancel_requested = 1 AND id IN ({marks})",
+            list(execution_ids),
+        )
+        return {row[0] for row in found}
+
+    def schedule_first_seen(self, name: str, now_ms: int) -> int:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO schedules (name, created_at) VALUES (?, ?) "
+                "ON CONFLICT (name) DO NOTHING",
+                (name, now_ms),
+            )
+            found = conn.execute("SELECT created_at FROM schedules WHERE name = ?", (name,))
+            return int(found.fetchone()[0])
 
     # workers
     def register_worker(self, worker_id: str, info: str, now_ms: int) -> None:

@@ -1,4 +1,4 @@
-"""Engine test fixtures: an engine factory on a fresh store."""
+"""Engine test fixtures: an engine factory on a fresh store of each backend."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ MakeEngine = Callable[..., Engine]
 
 
 @pytest.fixture
-def make_engine(sqlite_url: str) -> Iterator[MakeEngine]:
-    """Build engines on one fresh store; all are closed after the test."""
+def make_engine(store_url: str) -> Iterator[MakeEngine]:
+    """Build engines on one fresh store (each test runs on SQLite and on PostgreSQL)."""
     engines: list[Engine] = []
 
     def make(*workflows: Workflow, **options: Any) -> Engine:
-        engine = Engine(sqlite_url, workflows, **options)
+        engine = Engine(store_url, workflows, **options)
         engines.append(engine)
         return engine
 

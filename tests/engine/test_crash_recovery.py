@@ -62,7 +62,7 @@ def _runs(marks: Path) -> dict[str, int]:
 
 
 def test_sigkill_mid_child_is_taken_over_and_only_that_child_reruns(
-    tmp_path, sqlite_url, monkeypatch
+    tmp_path, store_url, monkeypatch
 ):
     (tmp_path / "killflow.py").write_text(FLOW)
     marks = tmp_path / "marks"
@@ -74,7 +74,7 @@ def test_sigkill_mid_child_is_taken_over_and_only_that_child_reruns(
         "PYTHONPATH": str(tmp_path),
     }
     victim = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, sqlite_url], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", RUNNER, store_url], stdout=subprocess.PIPE, text=True, env=env
     )
     execution_id = victim.stdout.readline().strip()
     deadline = time.monotonic() + 30
@@ -88,11 +88,12 @@ def test_sigkill_mid_child_is_taken_over_and_only_that_child_reruns(
 
     monkeypatch.setenv("KILLFLOW_DIR", str(marks))
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "killflow", raising=False)  # a fresh MARKS per backend
     from killflow import workflow  # type: ignore[import-not-found]
 
     from stackflow.executions import Engine
 
-    with Engine(sqlite_url, [workflow], lease_seconds=1.0) as engine:
+    with Engine(store_url, [workflow], lease_seconds=1.0) as engine:
         before = engine.get_execution(execution_id)
         assert before.status == "RUNNING"
         assert [j.stacked_job_name for j in before.job_executions if j.status == "SUCCESS"] == [
