@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from stackflow.cli.common import UsageError, note
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 TEMPLATE = "order_processing"
 GITIGNORE = ".stackflow/\n__pycache__/\n"
@@ -20,6 +22,8 @@ START_COMMAND = (
 
 def template_files(name: str = TEMPLATE) -> dict[str, str]:
     """Relative path → text of every file of a project template."""
+    from importlib import resources
+
     root = resources.files("stackflow") / "templates" / name
     return dict(sorted(_walk(root, "")))
 

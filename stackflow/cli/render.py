@@ -6,13 +6,13 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from stackflow.jsonvalue import format_datetime
 from stackflow.records import Execution, JobExecution, WorkflowRecord
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PIPED_WIDTH = 200
 """Table width when stdout is not a terminal (so piped tables are not folded at 80)."""
@@ -103,6 +103,8 @@ def workflow_json(
 
 def stdout_console() -> Console:
     """A console on stdout; wide when piped so tables keep one row per line."""
+    from rich.console import Console  # rich loads only for text output
+
     piped = not sys.stdout.isatty()
     return Console(width=PIPED_WIDTH if piped else None, highlight=False, soft_wrap=False)
 
@@ -118,6 +120,8 @@ def cell(value: Any) -> str:
 
 def print_object(shaped: Mapping[str, Any]) -> None:
     """An object as a two-column key/value table."""
+    from rich.table import Table
+
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column("key", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
@@ -128,6 +132,8 @@ def print_object(shaped: Mapping[str, Any]) -> None:
 
 def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], empty: str) -> None:
     """A list as a table with one column per key; `empty` when there are no rows."""
+    from rich.table import Table
+
     console = stdout_console()
     if not rows:
         console.print(empty)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.status import Status
 
 from stackflow.cli.common import UsageError, note
 from stackflow.errors import ExecutionNotFound, WaitTimeout
 from stackflow.executions import STOP_STATUSES, Engine
 from stackflow.records import Execution
+
+if TYPE_CHECKING:
+    from rich.status import Status
 
 DEFAULT_INTERVAL = "3s"
 DEFAULT_TIMEOUT = "10m"
@@ -57,7 +60,7 @@ class Progress:
     """The progress line on stderr: live on a terminal, one line per change when piped."""
 
     def __init__(self, *, quiet: bool) -> None:
-        self.console = Console(stderr=True, highlight=False)
+        self.live = sys.stderr.isatty()
         self.quiet = quiet
         self._status: Status | None = None
         self._last = ""
@@ -74,17 +77,23 @@ class Progress:
         ]
         state = f"{execution.status}" + (f" {', '.join(running)}" if running else "")
         text = f"{state} ({show_duration(elapsed_seconds)})"
-        if self.console.is_terminal:
-            if self._status is None:
-                self._status = self.console.status(text)
-                self._status.start()
-            else:
-                self._status.update(text)
+        if self.live:
+            self._show_live(text)
         elif first:
             return
         elif not self.quiet and state != self._last:
-            self.console.print(f"Waiting: {text}", markup=False)
+            note(f"Waiting: {text}")
         self._last = state
+
+    def _show_live(self, text: str) -> None:
+        from rich.console import Console  # rich loads only on a terminal
+        from rich.text import Text
+
+        if self._status is None:
+            self._status = Console(stderr=True, highlight=False).status(Text(text))
+            self._status.start()
+        else:
+            self._status.update(Text(text))
 
     def stop(self) -> None:
         """Remove the live line."""
