@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from stackflow.errors import (
 from stackflow.jsonvalue import decode, encode
 from stackflow.logs import install_capture
 from stackflow.records import Execution, ExecutionStatus, Invoker
+from stackflow.schedules import tick_key
 from stackflow.store import open_store
 from stackflow.store.base import (
     WAIT_POINT,
@@ -40,6 +42,7 @@ from stackflow.store.rows import invoker_json
 if TYPE_CHECKING:
     from stackflow.definitions import Workflow
     from stackflow.project import Project
+    from stackflow.schedules import Schedule
     from stackflow.waitpoints import WaitPoint
 
 DEFAULT_DATABASE_URL = "sqlite:///.stackflow/state.db"
@@ -73,6 +76,7 @@ class Engine:
         max_parallel_children: int = DEFAULT_MAX_PARALLEL_CHILDREN,
         sqlite_synchronous: str = "NORMAL",
         max_concurrent_executions: int | None = DEFAULT_MAX_CONCURRENT_EXECUTIONS,
+        schedules: Iterable[Schedule] = (),
         project: Project | None = None,
     ) -> None:
         self.database_url = database or DEFAULT_DATABASE_URL
@@ -86,6 +90,13 @@ class Engine:
         self.sqlite_synchronous = sqlite_synchronous
         self.max_concurrent_executions = max_concurrent_executions
         self.project = project
+        self.schedules = {schedule.name: schedule for schedule in schedules}
+        if project is not None:
+            self.schedules.update(project.schedules)
+        for schedule in self.schedules.values():
+            self._add_workflow(schedule.workflow)
+        self._schedules_fired: dict[str, int] = {}
+        self._schedules_seen: dict[str, int] = {}
         self.owner = _owner_id()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_parallel_children, thread_name_prefix="stackflow-job"
@@ -208,6 +219,17 @@ class Engine:
         idempotency_key: str | None = None,
     ) -> str:
         """Create a PENDING execution and return its id (the same id for a repeated key)."""
+        return self._start(workflow, arg, invoker=invoker, idempotency_key=idempotency_key)[0]
+
+    def _start(
+        self,
+        workflow: Workflow | str,
+        arg: Any,
+        *,
+        invoker: str | Mapping[str, Any] | None,
+        idempotency_key: str | None,
+    ) -> tuple[str, bool]:
+        """The execution id, and whether this call created it."""
         if isinstance(workflow, str):
             workflow = self.get_workflow(workflow)
         else:
@@ -230,7 +252,8 @@ class Engine:
             idempotency_key=idempotency_key,
             created_at_ms=now_ms(),
         )
-        return self.store.create_execution(new)
+        execution_id = self.store.create_execution(new)
+        return execution_id, execution_id == new.id
 
     # reading
     def find_execution(self, execution_id: str) -> Execution | None:
@@ -382,7 +405,9 @@ class Engine:
                 "which this project does not define"
             )
         install_capture()
-        settings = RunSettings(self.store, self.env, self.payload_limit_bytes, self._pool)
+        settings = RunSettings(
+            self.store, self.env, self.payload_limit_bytes, self._pool, project=self.project
+        )
         run = ExecutionRun(settings, lease, workflow)
         self._active[lease.execution_id] = run
         self._ensure_heartbeat()
@@ -402,6 +427,39 @@ class Engine:
                 ran += len(leases)
                 list(pool.map(self.run_claimed, leases))
         return ran
+
+    def fire_due_schedules(self, now: datetime | None = None) -> list[str]:
+        """Start the latest due tick of every schedule (once per tick across all workers).
+
+        Returns the ids of the executions this call created.
+        """
+        moment = now or datetime.now(UTC)
+        started = []
+        for schedule in self.schedules.values():
+            tick = schedule.latest_tick(moment)
+            tick_ms = int(tick.timestamp() * 1000)
+            if tick_ms <= self._schedules_fired.get(schedule.name, -1):
+                continue
+            if tick_ms < self._first_seen(schedule.name, moment):
+                self._schedules_fired[schedule.name] = tick_ms
+                continue
+            execution_id, created = self._start(
+                schedule.workflow,
+                schedule.arg_for(tick),
+                invoker=schedule.machine_user,
+                idempotency_key=tick_key(schedule, tick),
+            )
+            self._schedules_fired[schedule.name] = tick_ms
+            if created:
+                started.append(execution_id)
+        return started
+
+    def _first_seen(self, name: str, moment: datetime) -> int:
+        seen = self._schedules_seen.get(name)
+        if seen is None:
+            seen = self.store.schedule_first_seen(name, int(moment.timestamp() * 1000))
+            self._schedules_seen[name] = seen
+        return seen
 
     def _lease_ms(self) -> int:
         return int(self.lease_seconds * 1000)
