@@ -10,16 +10,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from types import ModuleType, TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from stackflow import rules
 from stackflow.config import ProjectConfig, load_config
 from stackflow.definitions import Workflow, WorkflowJob
 from stackflow.errors import ConfigError, ProjectLoadError, UnknownWorkflow
 from stackflow.rules import Breach, Locator, display_path
+from stackflow.schedules import Schedule
+
+if TYPE_CHECKING:
+    from stackflow.tailordb.registry import TailorDB
 
 T = TypeVar("T")
-N = TypeVar("N", WorkflowJob, Workflow)
+N = TypeVar("N", WorkflowJob, Workflow, Schedule)
 
 _load_lock = threading.Lock()
 _roots_on_path: list[str] = []
@@ -35,6 +39,8 @@ class Project:
     workflows: dict[str, Workflow]
     jobs: dict[str, WorkflowJob]
     breaches: list[Breach]
+    tailordb: TailorDB | None = None
+    schedules: dict[str, Schedule] = field(default_factory=dict)
     _job_functions: dict[int, dict[str, WorkflowJob]] = field(default_factory=dict, repr=False)
 
     @property
@@ -86,7 +92,35 @@ def load_project(config_path: str | Path | None = None) -> Project:
     with _load_lock:
         loaded = _import_files(config.root, files)
         modules = _project_modules(config.root, loaded.modules)
-    return _build(config, files, modules, loaded.breaches)
+        tailordb = _load_tailordb(config, loaded.breaches)
+    project = _build(config, files, modules, loaded.breaches)
+    project.tailordb = tailordb
+    project.breaches.extend(_transactional_breaches(project))
+    return project
+
+
+def _load_tailordb(config: ProjectConfig, breaches: list[Breach]) -> TailorDB | None:
+    """Import the `[db.<namespace>]` type files; a broken one is a breach."""
+    if not config.db:
+        return None
+    from stackflow.tailordb.registry import load_tailordb
+
+    try:
+        return load_tailordb(config)
+    except ProjectLoadError as error:
+        file, _, message = str(error).partition(": ")
+        breaches.append(Breach(rules.VALID_DEFINITION, message, file))
+        return None
+
+
+def _transactional_breaches(project: Project) -> list[Breach]:
+    from stackflow.tailordb.checks import TRANSACTIONAL_RULE, transactional_problems
+
+    locator = Locator(project.root)
+    return [
+        Breach(TRANSACTIONAL_RULE, problem, *locator.job(job))
+        for job, problem in transactional_problems(project.config, project.jobs.values())
+    ]
 
 
 def workflow_files(config: ProjectConfig) -> list[Path]:
@@ -248,9 +282,19 @@ def _build(
         workflows=_by_name(workflows),
         jobs=_by_name(jobs),
         breaches=list(breaches),
+        schedules=_by_name(_distinct(_module_schedules(modules))),
     )
     project.breaches.extend(_rule_breaches(project, modules, jobs, workflows))
     return project
+
+
+def _module_schedules(modules: list[ModuleType]) -> list[Schedule]:
+    return [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, Schedule)
+    ]
 
 
 def _rule_breaches(

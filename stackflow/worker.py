@@ -104,6 +104,8 @@ class Worker:
             self._last_beat = time.monotonic()
 
     def _claim(self, pool: concurrent.futures.ThreadPoolExecutor) -> None:
+        for execution_id in self.engine.fire_due_schedules():
+            self.log(f"{_stamp()} {execution_id} started by a schedule")
         free = self.concurrency - len(self._held)
         if free <= 0:
             return
