@@ -1,4 +1,4 @@
-"""`stackflow workflow`: list, get, start, executions, resume, wait (as `tailor-sdk workflow`)."""
+"""`stackflow workflow`: list, get, start, executions, resume, wait, cancel."""
 
 from __future__ import annotations
 
@@ -341,3 +341,17 @@ def wait_for(
             as_json=as_json,
             with_logs=with_logs,
         )
+
+
+@workflow.command("cancel")
+@click.argument("execution_id")
+@config_option
+@json_option
+def cancel(execution_id: str, config_path: str | None, as_json: bool) -> None:
+    """Cancel an execution: at once, or when RUNNING at its next job boundary."""
+    with open_engine(config_path) as engine:
+        status = engine.cancel(execution_id)
+        execution = engine.get_execution(execution_id)
+    if status != ExecutionStatus.CANCELED:
+        note(f"Execution '{execution_id}' is {status}: it stops at its next job boundary.")
+    show_execution(execution, as_json=as_json, with_logs=False)

@@ -307,3 +307,22 @@ def test_job_output_stays_out_of_stdout(run: Run, project: Path) -> None:
     for text in ("to stdout", "to stderr", "a warning"):
         assert text in logs
         assert text not in done.stderr
+
+
+def test_cancel_a_pending_execution(run: Run) -> None:
+    started = run("workflow", "start", "order-processing", "-m", "admin", "-a", ORDER, "-j")
+    execution_id = started.json()["executionId"]
+
+    canceled = run("workflow", "cancel", execution_id, "-j")
+
+    assert canceled.code == 0, canceled.stderr
+    shape = canceled.json()
+    assert set(shape) == EXECUTION_KEYS
+    assert shape["status"] == "CANCELED" and shape["finishedAt"] is not None
+    again = run("workflow", "cancel", execution_id)
+    assert again.code == 1
+    assert again.one_error_line() == (
+        f"Error: Execution '{execution_id}' cannot be canceled: it is CANCELED."
+    )
+    resumed = run("workflow", "resume", execution_id)
+    assert resumed.code == 1 and "is not in a resumable state" in resumed.one_error_line()
