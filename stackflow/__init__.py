@@ -22,6 +22,7 @@ from stackflow.errors import (
 from stackflow.executions import Engine
 from stackflow.policies import ConcurrencyPolicy, RetryPolicy
 from stackflow.records import Execution, ExecutionStatus, JobExecution, JobStatus
+from stackflow.schedules import Schedule, create_schedule
 from stackflow.waitpoints import WaitPoint, create_wait_point
 
 __all__ = [
@@ -41,11 +42,13 @@ __all__ = [
     "NotCancelable",
     "NotResumable",
     "RetryPolicy",
+    "Schedule",
     "StackflowError",
     "WaitPoint",
     "WaitPointError",
     "Workflow",
     "WorkflowJob",
+    "create_schedule",
     "create_wait_point",
     "create_workflow",
     "create_workflow_job",

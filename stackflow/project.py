@@ -179,16 +179,25 @@ def _import_files(root: Path, files: list[Path]) -> _Loaded:
     names = {path: module_name(path, root) for path in files}
     _use_root(root, {name.split(".")[0] for name in names.values()})
     loaded = _Loaded()
-    for path, name in names.items():
-        try:
-            loaded.modules.append(importlib.import_module(name))
-        except (Exception, SystemExit) as error:
-            breach = rules.definition_breach(error, root)
-            if breach is None:
-                raise _import_error(error, path, root) from None
-            if breach not in loaded.breaches:
-                loaded.breaches.append(breach)
+    writes_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # no .pyc: an edit within the same second is never missed
+    try:
+        for path, name in names.items():
+            _import_one(loaded, path, name, root)
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
     return loaded
+
+
+def _import_one(loaded: _Loaded, path: Path, name: str, root: Path) -> None:
+    try:
+        loaded.modules.append(importlib.import_module(name))
+    except (Exception, SystemExit) as error:
+        breach = rules.definition_breach(error, root)
+        if breach is None:
+            raise _import_error(error, path, root) from None
+        if breach not in loaded.breaches:
+            loaded.breaches.append(breach)
 
 
 def _use_root(root: Path, top_names: set[str]) -> None:
