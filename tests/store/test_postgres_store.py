@@ -1,0 +1,139 @@
+"""What only the PostgreSQL store does: the extra, migrations under a lock, NOTIFY, reconnects."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+
+import psycopg
+import pytest
+
+from stackflow.engine import new_id
+from stackflow.errors import StoreError
+from stackflow.store import open_store
+from stackflow.store.base import NewExecution, Store
+from stackflow.store.postgres import display_url
+
+NOW = 1_700_000_000_000
+
+
+def _new(store: Store, workflow: str = "flow") -> str:
+    return store.create_execution(NewExecution(new_id(), workflow, "{}", None, None, NOW))
+
+
+def test_a_missing_postgres_extra_is_named(monkeypatch):
+    monkeypatch.delitem(sys.modules, "stackflow.store.postgres", raising=False)
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(StoreError, match=r"pip install 'stackflow\[postgres\]'"):
+        open_store("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_display_url_hides_the_password():
+    assert display_url("postgresql://u:secret@h:5/db") == "postgresql://u@h:5/db"
+    assert display_url("postgres://h/db") == "postgres://h/db"
+
+
+def test_an_unreachable_server_is_one_clear_error():
+    with pytest.raises(StoreError, match="cannot connect to PostgreSQL at postgresql://u@"):
+        open_store("postgresql://u:pw@127.0.0.1:1/none?connect_timeout=2")
+
+
+@pytest.mark.postgres
+def test_many_processes_migrating_at_once_do_not_race(postgres_url):
+    errors: list[BaseException] = []
+
+    def open_close() -> None:
+        try:
+            open_store(postgres_url).close()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_close) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with psycopg.connect(postgres_url) as conn:
+        found = conn.execute("SELECT value FROM stackflow_meta").fetchall()
+    assert len(found) == 1
+
+
+@pytest.mark.postgres
+def test_a_newer_schema_is_refused(postgres_url):
+    open_store(postgres_url).close()
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("UPDATE stackflow_meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match=r"newer stackflow \(schema version 999"):
+        open_store(postgres_url)
+
+
+@pytest.mark.postgres
+def test_a_database_with_clashing_tables_is_refused(postgres_url):
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("CREATE TABLE executions (id int)")
+    with pytest.raises(
+        StoreError, match=r"not a stackflow store \(it holds tables named executions"
+    ):
+        open_store(postgres_url)
+
+
+@pytest.mark.postgres
+def test_wait_for_work_wakes_on_a_new_execution(postgres_url):
+    waiter = open_store(postgres_url)
+    other = open_store(postgres_url)
+    try:
+        waiter.wait_for_work(0.01)  # starts listening
+        timer = threading.Timer(0.3, lambda: _new(other))
+        started = time.monotonic()
+        timer.start()
+        waiter.wait_for_work(10)
+        assert time.monotonic() - started < 5
+        started = time.monotonic()
+        waiter.wait_for_work(0.3)  # the backlog was drained: this one times out
+        assert time.monotonic() - started >= 0.25
+    finally:
+        waiter.close()
+        other.close()
+
+
+@pytest.mark.postgres
+def test_operations_survive_the_server_dropping_every_connection(postgres_url):
+    store = open_store(postgres_url)
+    try:
+        first = _new(store)
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        store.wait_for_work(0.05)  # the listener notices and falls back to sleeping
+        second = _new(store)
+        assert [e.id for e in store.list_executions()] == [second, first]
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_a_retried_job_insert_is_recognised_not_duplicated(postgres_url):
+    from stackflow.store.base import JobRow
+
+    store = open_store(postgres_url)
+    try:
+        lease = store.claim_execution(_new(store), "w1", 10_000, NOW)
+        assert lease is not None
+        row = JobRow(new_id(), lease.execution_id, "000000", "j", "m/j", "SUCCESS", 1, None, NOW)
+        row.seq, row.result_json = 1, json.dumps({"ok": 1})
+        store.record_job_result(lease, row, started_recorded=False)
+        first_payload = row.payload_id
+        store.record_job_result(lease, row, started_recorded=False)  # as after a lost COMMIT ack
+        assert row.payload_id == first_payload
+        assert len(store.load_job_rows(lease.execution_id)) == 1
+        clash = JobRow(new_id(), lease.execution_id, "000001", "j", "m/j", "SUCCESS", 1, None, NOW)
+        clash.seq = 1
+        with pytest.raises(StoreError, match="already exists"):
+            store.record_job_result(lease, clash, started_recorded=False)
+    finally:
+        store.close()
