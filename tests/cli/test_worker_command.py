@@ -97,6 +97,45 @@ def test_sigterm_lets_the_running_execution_finish(
     assert detail["status"] == "SUCCESS"
 
 
+NAP_WORKFLOW = """\
+import time
+
+from stackflow import create_workflow, workflow_job
+
+
+@workflow_job("nap")
+def nap(input):
+    time.sleep(30)
+    return {}
+
+
+workflow = create_workflow(name="nap", main_job=nap)
+"""
+
+
+def test_second_signal_releases_the_running_execution(run: Run, project: Path) -> None:
+    (project / "workflows" / "nap.py").write_text(NAP_WORKFLOW)
+    napping = start_worker(project)
+    try:
+        started = run("workflow", "start", "nap", "-m", "admin", "-j")
+        execution_id = started.json()["executionId"]
+        assert napping.stderr is not None
+        assert f"{execution_id} nap RUNNING" in napping.stderr.readline()
+
+        napping.send_signal(signal.SIGTERM)
+        assert "Stopping" in napping.stderr.readline()
+        napping.send_signal(signal.SIGTERM)
+        _, log = napping.communicate(timeout=10)
+    finally:
+        if napping.poll() is None:
+            napping.kill()
+
+    assert napping.returncode == 0, log
+    assert f"{execution_id} nap RELEASED" in log
+    detail = run("workflow", "executions", execution_id, "-j").json()
+    assert detail["status"] == "PENDING_RESUME"
+
+
 def test_worker_rejects_a_bad_concurrency(run: Run) -> None:
     done = run("worker", "--concurrency", "0")
     assert done.code == 2
