@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from stackflow.cli.check import check
+from stackflow.cli.db import db
 from stackflow.cli.init import init
 from stackflow.cli.worker import worker
 from stackflow.cli.workflow import workflow
@@ -14,5 +15,5 @@ def register(cli: click.Group) -> None:
     """Add the commands to `cli` (each module owns its own commands)."""
     if cli.commands:
         return
-    for command in (check, init, worker, workflow):
+    for command in (check, db, init, worker, workflow):
         cli.add_command(command)
