@@ -122,7 +122,8 @@ class Worker:
                 return_when=concurrent.futures.FIRST_COMPLETED,
             )
         else:
-            self._wake.wait(timeout_seconds)
+            if not self._wake.is_set():  # idle: a NOTIFY (PostgreSQL) or the poll interval
+                self.engine.store.wait_for_work(timeout_seconds)
             done = set()
         self._wake.clear()
         for future in done:
