@@ -115,7 +115,7 @@ class WorkflowJob:
         body: Callable[..., Any],
         deps: Iterable[WorkflowJob] = (),
         *,
-        transactional: bool = False,
+        transactional: bool | str = False,
         timeout: str | float | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -189,7 +189,7 @@ def create_workflow_job(
     body: Callable[..., Any],
     deps: Iterable[WorkflowJob] = (),
     *,
-    transactional: bool = False,
+    transactional: bool | str = False,
     timeout: str | float | None = None,
     retry_policy: RetryPolicy | None = None,
 ) -> WorkflowJob:
@@ -208,7 +208,7 @@ def workflow_job(
     name: str,
     deps: Iterable[WorkflowJob] = (),
     *,
-    transactional: bool = False,
+    transactional: bool | str = False,
     timeout: str | float | None = None,
     retry_policy: RetryPolicy | None = None,
 ) -> Callable[[Callable[..., Any]], WorkflowJob]:

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stackflow.definitions import JobsProxy, Workflow, WorkflowJob
 from stackflow.errors import PayloadTooLarge
@@ -18,6 +18,9 @@ from stackflow.jsonvalue import encode
 from stackflow.records import ErrorInfo, Invoker
 from stackflow.signals import Canceled, Suspend
 from stackflow.store.base import WORKER_LOST_ERROR, JobRow, Lease, Store, WaitRow
+
+if TYPE_CHECKING:
+    from stackflow.project import Project
 
 CANCELED_ERROR: ErrorInfo = {"type": "Canceled", "message": "the execution was canceled"}
 
@@ -43,6 +46,7 @@ class RunSettings:
     env: Mapping[str, Any]
     payload_limit_bytes: int
     pool: concurrent.futures.ThreadPoolExecutor
+    project: Project | None = None
 
 
 def parent_and_position(path: str) -> tuple[str, int]:
@@ -151,6 +155,10 @@ class ExecutionRun:
             self._abandon_unfinished()
         if self.store.cancel_requested([self.lease.execution_id]):
             self.canceled = True
+        committed = self.history.latest("")
+        if committed is not None and committed.status == "SUCCESS":
+            # a transactional main job committed; its process died before finishing the execution
+            return self._finish(JobRun(self, self.workflow.main_job, committed, 1), "SUCCESS")
         main = JobRun.for_path(self, self.workflow.main_job, "", self.lease.arg_json, parent=None)
         if main.recorded:
             main.record_result()  # a WAITING main job runs again

@@ -10,14 +10,16 @@ import json
 import threading
 import time
 import traceback
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stackflow.asyncbridge import run_sync
 from stackflow.context import JobContext, JobHandle, completed_handle, current_runner
 from stackflow.definitions import WorkflowJob
 from stackflow.engine import CANCELED_ERROR, ExecutionRun, new_id, now_ms, parent_and_position
 from stackflow.errors import (
+    DefinitionError,
     JobFailed,
     JobTimeout,
     LeaseLost,
@@ -26,9 +28,12 @@ from stackflow.errors import (
 )
 from stackflow.jsonvalue import decode
 from stackflow.logs import JobLog, current_log
-from stackflow.records import ErrorInfo
+from stackflow.records import ErrorInfo, Invoker
 from stackflow.signals import Canceled, Suspend
-from stackflow.store.base import SLEEP, WAIT_POINT, JobRow, WaitRow
+from stackflow.store.base import SLEEP, WAIT_POINT, JobRow, Lease, Store, WaitRow
+
+if TYPE_CHECKING:
+    from stackflow.project import Project
 
 MAX_STACK_DEPTH = 64
 POSITION_WIDTH = 6
@@ -66,6 +71,7 @@ class JobRun:
         self._raised: list[tuple[JobFailed, str]] = []
         self._nondeterminism: NonDeterminismError | None = None
         self._abandoned = False
+        self.result_recorded = False  # a transactional job wrote it with its own writes
 
     @classmethod
     def for_path(
@@ -157,6 +163,12 @@ class JobRun:
 
     # opening and closing child calls
     def _next_path(self) -> str:
+        if self.job.transactional:
+            raise DefinitionError(
+                f"job '{self.job.name}' is transactional: its body runs in one database "
+                "transaction, so it cannot call other jobs, wait or sleep; do that in the "
+                "job that calls it"
+            )
         if self._abandoned:
             raise JobTimeout(f"job '{self.row.stacked_job_name}' timed out; it cannot call on")
         if self.run.canceled:
@@ -275,7 +287,8 @@ class JobRun:
         runner_token = current_runner.set(self)
         log_token = current_log.set(self.log)
         try:
-            self._succeed(self._invoke_sync())
+            with self._transaction():
+                self._succeed(self._invoke_sync())
         except LeaseLost:
             raise
         except (Suspend, Canceled) as signal:
@@ -294,7 +307,8 @@ class JobRun:
         runner_token = current_runner.set(self)
         log_token = current_log.set(self.log)
         try:
-            self._succeed(await self._invoke_async())
+            with self._transaction():
+                self._succeed(await self._invoke_async())
         except LeaseLost:
             raise
         except (Suspend, Canceled) as signal:
@@ -306,6 +320,35 @@ class JobRun:
             current_log.reset(log_token)
             current_runner.reset(runner_token)
             self.run.inflight.pop(self.row.id, None)
+
+    def _transaction(self) -> AbstractContextManager[None]:
+        """For a transactional job: one database transaction holding its writes and result."""
+        if not self.job.transactional:
+            return nullcontext()
+        from stackflow.tailordb.jobs import job_transaction
+
+        return job_transaction(self)
+
+    # what TailorDB reads from the running job
+    @property
+    def invoker(self) -> Invoker | None:
+        """The machine user the execution runs as."""
+        return self.run.invoker
+
+    @property
+    def project(self) -> Project | None:
+        """The project of the engine running this job, when it has one."""
+        return self.run.settings.project
+
+    @property
+    def store(self) -> Store:
+        """The store this job's execution is recorded in."""
+        return self.run.store
+
+    @property
+    def lease(self) -> Lease:
+        """The lease under which this job's execution runs."""
+        return self.run.lease
 
     def _enter(self) -> None:
         if self.run.canceled:
@@ -424,6 +467,8 @@ class JobRun:
 
     def record_result(self) -> None:
         """Write this attempt's outcome (or its WAITING state) to the store."""
+        if self.result_recorded:
+            return
         self.row.logs = self.log.text()
         with self._record_lock:
             self.run.store.record_job_result(

@@ -10,7 +10,7 @@ from stackflow.config import ProjectConfig
 if TYPE_CHECKING:
     from stackflow.definitions import WorkflowJob
 
-TRANSACTIONAL_RULE = "transactional jobs run on the store's database"
+TRANSACTIONAL_RULE = "transactional-job"
 
 
 def transactional_namespace(config: ProjectConfig, job: WorkflowJob) -> tuple[str | None, str]:
