@@ -133,20 +133,19 @@ def build(
             for row in rows:
                 if spec.applies(row, kind):
                     lines.append(build_line(cells, key, task, row, synchronous))
-    return lines, _scaling(lines, rows) if "S" in selected else []
+    return lines, _scaling(lines, rows, quick) if "S" in selected else []
 
 
-def _scaling(lines: list[Line], rows: list[Row]) -> list[ScalingLine]:
+def _scaling(lines: list[Line], rows: list[Row], quick: bool) -> list[ScalingLine]:
+    n_small, n_large = (spec.QUICK_SCALING_SIZES if quick else spec.SCALING_SIZES)[-2:]
     out: list[ScalingLine] = []
     for row in rows:
-        measured = sorted(
-            (line.task.n, line.summary.median)
+        medians = {
+            line.task.n: line.summary.median
             for line in lines
             if line.section == "S" and line.row == row and line.summary is not None
-        )
-        if len(measured) >= 2:
-            (n_small, small), (n_large, large) = measured[-2], measured[-1]
-            out.append(
-                ScalingLine(row, n_small, n_large, scaling_ratio(small, n_small, large, n_large))
-            )
+        }
+        if n_small in medians and n_large in medians:
+            ratio = scaling_ratio(medians[n_small], n_small, medians[n_large], n_large)
+            out.append(ScalingLine(row, n_small, n_large, ratio))
     return out
