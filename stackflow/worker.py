@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from stackflow.engine import now_ms
+from stackflow.errors import StackflowError
 from stackflow.executions import HEARTBEAT_INTERVAL_SECONDS, Engine
 from stackflow.jsonvalue import format_datetime
 from stackflow.store.base import Lease
@@ -95,8 +96,15 @@ class Worker:
                     self.log(f"{_stamp()} stopping: finishing {len(self._held)} execution(s)")
                     announced = True
             else:
-                self._claim(pool)
+                self._claim_logging_errors(pool)
             self._collect(self.poll_interval_seconds)
+
+    def _claim_logging_errors(self, pool: concurrent.futures.ThreadPoolExecutor) -> None:
+        """Claim; a failed claim (a busy or unreachable store) is logged and retried."""
+        try:
+            self._claim(pool)
+        except StackflowError as error:
+            self.log(f"{_stamp()} claiming failed, retrying: {error}")
 
     def _beat_if_due(self) -> None:
         if time.monotonic() - self._last_beat >= HEARTBEAT_INTERVAL_SECONDS:
