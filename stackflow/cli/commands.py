@@ -6,7 +6,9 @@ import click
 
 from stackflow.cli.check import check
 from stackflow.cli.db import db
+from stackflow.cli.generate import generate
 from stackflow.cli.init import init
+from stackflow.cli.schedule import schedule
 from stackflow.cli.worker import worker
 from stackflow.cli.workflow import workflow
 
@@ -15,5 +17,5 @@ def register(cli: click.Group) -> None:
     """Add the commands to `cli` (each module owns its own commands)."""
     if cli.commands:
         return
-    for command in (check, db, init, worker, workflow):
+    for command in (check, db, generate, init, schedule, worker, workflow):
         cli.add_command(command)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import click
 
 from stackflow.cli.common import note
+from stackflow.cli.migrate import migrate
 from stackflow.store.copy import copy_store
 
 
 @click.group("db")
 def db() -> None:
-    """Manage the store: copy its history between databases."""
+    """Manage the databases: copy the store's history, migrate TailorDB."""
+
+
+db.add_command(migrate)
 
 
 @db.command("copy")

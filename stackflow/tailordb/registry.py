@@ -160,7 +160,7 @@ def _collect_types(config: ProjectConfig, namespace: str, files: list[Path]) -> 
         sys.path.insert(0, root)
     seen: dict[str, tuple[TailorType, str]] = {}
     for path in files:
-        shown = display_path(path)
+        shown = _relative(path, config.root)
         for tailor_type in _module_types(_import(path, config.root, shown)):
             first = seen.get(tailor_type.name)
             if first is not None and first[0] is not tailor_type:
@@ -184,6 +184,13 @@ def _import(path: Path, root: Path, shown: str) -> ModuleType:
     except Exception as error:
         text = f"{type(error).__name__}: {error}"
         raise ProjectLoadError(f"{shown}: cannot import: {text}{_line_in(error, path)}") from None
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _forget_stale(name: str, root: Path) -> None:
