@@ -491,7 +491,10 @@ class Engine:
             canceled = store.cancel_requested(ids)
             for run in runs:
                 run.canceled = run.canceled or run.lease.execution_id in canceled
-                run.flush_inflight()
+                try:
+                    run.flush_inflight()
+                except LeaseLost:  # taken over: the run itself stops at its next write
+                    continue
         if self.worker_id is not None:
             store.register_worker(self.worker_id, self.owner, now_ms())
 
