@@ -12,7 +12,7 @@ import click
 
 from stackflow.cli.common import UsageError, note
 from stackflow.errors import ExecutionNotFound, WaitTimeout
-from stackflow.executions import STOP_STATUSES, Engine
+from stackflow.executions import Engine
 from stackflow.records import Execution
 
 if TYPE_CHECKING:
@@ -146,7 +146,10 @@ class Follower:
         self._announced = False
 
     def follow(self, execution_id: str) -> Execution:
-        """The execution once SUCCESS, FAILED, CANCELED or WAITING (with its job executions)."""
+        """The execution once SUCCESS, FAILED, CANCELED or WAITING on a wait point.
+
+        Pending executions, retries and durable sleeps are followed through.
+        """
         try:
             return self._follow(execution_id)
         finally:
@@ -160,7 +163,7 @@ class Follower:
             execution = self.engine.find_execution(execution_id)
             if execution is None:
                 raise ExecutionNotFound(execution_id)
-            if execution.status in STOP_STATUSES:
+            if execution.is_settled:
                 return execution
             elapsed = time.monotonic() - started
             pause = self._pause(execution, elapsed)

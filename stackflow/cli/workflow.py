@@ -355,3 +355,21 @@ def cancel(execution_id: str, config_path: str | None, as_json: bool) -> None:
     if status != ExecutionStatus.CANCELED:
         note(f"Execution '{execution_id}' is {status}: it stops at its next job boundary.")
     show_execution(execution, as_json=as_json, with_logs=False)
+
+
+@workflow.command("resolve")
+@click.argument("execution_id")
+@click.argument("key")
+@click.option("-a", "--arg", "-g", "arg_text", metavar="JSON", help="The wait's result, as JSON.")
+@config_option
+@json_option
+def resolve(
+    execution_id: str, key: str, arg_text: str | None, config_path: str | None, as_json: bool
+) -> None:
+    """Resolve a WAITING execution's wait point KEY with a JSON result."""
+    value = _parse_arg(arg_text)
+    with open_engine(config_path) as engine:
+        engine.resolve(execution_id, key, lambda payload: value)
+        execution = engine.get_execution(execution_id)
+    note(f"Resolved wait point '{key}' of execution {execution_id}.")
+    show_execution(execution, as_json=as_json, with_logs=False)

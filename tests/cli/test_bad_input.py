@@ -9,7 +9,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from conftest import ORDER, Run, execution_count
+from cli_helpers import ORDER, Run, execution_count
 
 START = ("workflow", "start", "order-processing", "-m", "admin")
 
@@ -84,7 +84,7 @@ def test_config_that_does_not_load(run: Run, project: Path) -> None:
 
 
 def test_no_config_found(tmp_path: Path) -> None:
-    from conftest import stackflow
+    from cli_helpers import stackflow
 
     done = stackflow(tmp_path, "workflow", "list")
     assert done.code == 2

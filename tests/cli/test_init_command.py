@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import stackflow
+from cli_helpers import stackflow
 
 from stackflow.cli.init import template_files
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ORDER, Run, popen_stackflow
+from cli_helpers import ORDER, Run, popen_stackflow
 
 SLOW_FETCH = '''\
 """fetch-customer, slow."""

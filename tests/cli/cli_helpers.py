@@ -1,0 +1,129 @@
+"""Helpers for running the real `stackflow` command in a project of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stackflow.cli.init import template_files
+
+CLEARED_VARIABLES = ("STACKFLOW_CONFIG", "STACKFLOW_DATABASE_URL", "STACKFLOW_MACHINE_USER")
+ORDER = '{"orderId": "o1", "customerId": "c1"}'
+EXECUTION_KEYS = {
+    "id",
+    "workflowName",
+    "status",
+    "jobExecutions",
+    "startedAt",
+    "finishedAt",
+    "arg",
+    "result",
+    "error",
+    "invoker",
+}
+JOB_KEYS = {
+    "id",
+    "stackedJobName",
+    "status",
+    "executionId",
+    "attempt",
+    "startedAt",
+    "finishedAt",
+    "input",
+    "logs",
+    "result",
+    "error",
+}
+
+
+@dataclass
+class Result:
+    """A finished `stackflow` command."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def assert_clean(self) -> None:
+        """No traceback printed (in JSON output, `error.traceback` is data, not a crash)."""
+        assert "Traceback" not in self.stderr
+        try:
+            json.loads(self.stdout)
+        except ValueError:
+            assert "Traceback" not in self.stdout
+
+    def one_error_line(self) -> str:
+        """The single stderr line of a failed command."""
+        self.assert_clean()
+        lines = [line for line in self.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, self.stderr
+        return lines[0]
+
+
+def command_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED_VARIABLES}
+    env.update(extra)
+    return env
+
+
+def stackflow(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """Run `python -m stackflow ARGS` in `cwd`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "stackflow", *args],
+        cwd=cwd,
+        env=env or command_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def popen_stackflow(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    """Start `python -m stackflow ARGS` in the background (stderr piped)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "stackflow", *args],
+        cwd=cwd,
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def write_template(root: Path) -> Path:
+    """The files `stackflow init` writes, written here directly (fast)."""
+    for relative, text in template_files().items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def execution_count(root: Path) -> int:
+    """Executions in the project's store (0 with no store yet, -1 when it is no store)."""
+    path = root / ".stackflow" / "state.db"
+    if not path.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(path)) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            if "executions" not in tables:
+                return 0
+            return int(conn.execute("SELECT count(*) FROM executions").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return -1
+
+
+Run = Callable[..., Result]
