@@ -152,7 +152,7 @@ class WorkflowJob:
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
         return digest[:VERSION_LENGTH]
 
-    def invoke(self, input: Any, ctx: JobContext) -> Any:
+    def invoke(self, input: Any, ctx: JobContext | None) -> Any:
         """Call the body with the arguments its signature takes (a coroutine if async)."""
         if self.arity == 0:
             return self.body()

@@ -236,7 +236,9 @@ class JobRun:
         return failed
 
     # running this job's body
-    def _context(self) -> JobContext:
+    def _context(self) -> JobContext | None:
+        if self.job.arity < 2:
+            return None  # the body takes no ctx: do not build one
         return JobContext(
             jobs=self.run.jobs_proxy(self.job),
             env=self.run.settings.env,

@@ -29,6 +29,16 @@ def _default(value: Any) -> Any:
     raise TypeError
 
 
+_ENCODER = json.JSONEncoder(
+    default=_default,
+    sort_keys=True,
+    separators=(",", ":"),
+    ensure_ascii=False,
+    allow_nan=False,
+)
+_DECODER = json.JSONDecoder()
+
+
 def encode(value: Any, *, what: str = "value") -> str:
     """Encode `value` as canonical JSON text (sorted keys, compact).
 
@@ -36,14 +46,7 @@ def encode(value: Any, *, what: str = "value") -> str:
     type found when the value is not JSON.
     """
     try:
-        return json.dumps(
-            value,
-            default=_default,
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            allow_nan=False,
-        )
+        return _ENCODER.encode(value)
     except (TypeError, ValueError, RecursionError):
         path, found = _find_non_json(value, "<root>", set()) or ("<root>", type(value).__name__)
         raise JsonValueError(f"{what} is not JSON: at {path}: {found} is not a JSON type") from None
@@ -51,7 +54,7 @@ def encode(value: Any, *, what: str = "value") -> str:
 
 def decode(text: str) -> JsonValue:
     """Decode JSON text produced by encode()."""
-    return json.loads(text)
+    return _DECODER.decode(text)
 
 
 def round_trip(value: Any, *, what: str = "value") -> JsonValue:
