@@ -9,6 +9,7 @@ from stackflow.cli.db import db
 from stackflow.cli.generate import generate
 from stackflow.cli.init import init
 from stackflow.cli.schedule import schedule
+from stackflow.cli.ui import ui
 from stackflow.cli.worker import worker
 from stackflow.cli.workflow import workflow
 
@@ -17,5 +18,5 @@ def register(cli: click.Group) -> None:
     """Add the commands to `cli` (each module owns its own commands)."""
     if cli.commands:
         return
-    for command in (check, db, generate, init, schedule, worker, workflow):
+    for command in (check, db, generate, init, schedule, ui, worker, workflow):
         cli.add_command(command)

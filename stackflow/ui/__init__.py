@@ -1,0 +1,1 @@
+"""The web dashboard: a read-only view of executions, with resume and cancel."""
