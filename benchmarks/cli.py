@@ -73,9 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    load_at_start = machine.load_average()
     cells = run_all(tasks, rows, settings, progress)
     lines, scaling = report.build(cells, selected, tasks, rows, args.synchronous, args.quick)
-    described = machine.describe()
+    described = machine.describe(load_at_start)
     render = table.json_lines if args.json else table.markdown
     sys.stdout.write(render(described, lines, scaling))
     return 0

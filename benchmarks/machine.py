@@ -39,13 +39,22 @@ def _commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def describe() -> dict[str, str]:
-    """Date, CPU, and the versions of Python, SQLite, dbos and stackflow."""
+def load_average() -> float:
+    """The 1-minute load average (0.0 where the system does not report it)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
+def describe(load_at_start: float) -> dict[str, str]:
+    """Date, CPU, load, and the versions of Python, SQLite, dbos and stackflow."""
     now = datetime.datetime.now(datetime.UTC)
     return {
         "date": now.strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": str(os.cpu_count()),
         "cpu": _cpu_model(),
+        "load": f"{load_at_start:.2f} → {load_average():.2f}",
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "dbos": _version("dbos"),

@@ -64,7 +64,8 @@ def markdown(machine: dict[str, str], lines: list[Line], scaling: list[ScalingLi
     out = [
         f"Measured {machine['date']} on {machine['nproc']} × {machine['cpu']}, "
         f"Python {machine['python']}, SQLite {machine['sqlite']}, dbos {machine['dbos']}, "
-        f"stackflow {machine['stackflow']}.",
+        f"stackflow {machine['stackflow']}; 1-minute load average {machine['load']} "
+        "(start → end).",
         "",
         HEADER,
         "|" + "---|" * HEADER.count(" | ") + "---|",
