@@ -139,10 +139,7 @@ def run(
     workload: str, n: int, directory: Path, *, synchronous: str, postgres_url: str | None = None
 ) -> dict[str, Any]:
     """Run one workload once on a fresh stackflow Engine and return its measurement."""
-    try:
-        from stackflow import Engine  # type: ignore[attr-defined]
-    except ImportError:  # the package root does not export the Engine yet
-        from stackflow.executions import Engine
+    from stackflow import Engine  # imported here: a missing engine makes this row n/a
 
     with _database(directory, postgres_url) as (url, note):
         options = {} if postgres_url else {"sqlite_synchronous": synchronous}
