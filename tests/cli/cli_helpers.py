@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from stackflow.cli.init import template_files
+from stackflow.config import load_config
+from stackflow.errors import ConfigError
+from stackflow.store import open_store
+from stackflow.store.sqlite import sqlite_path
 
 CLEARED_VARIABLES = ("STACKFLOW_CONFIG", "STACKFLOW_DATABASE_URL", "STACKFLOW_MACHINE_USER")
 ORDER = '{"orderId": "o1", "customerId": "c1"}'
@@ -113,7 +117,17 @@ def write_template(root: Path) -> Path:
 
 def execution_count(root: Path) -> int:
     """Executions in the project's store (0 with no store yet, -1 when it is no store)."""
-    path = root / ".stackflow" / "state.db"
+    try:
+        url = load_config(root / "stackflow.toml").database_url
+    except ConfigError:  # a test broke the config on purpose: its store is the default file
+        url = f"sqlite:///{root / '.stackflow' / 'state.db'}"
+    if not url.startswith("sqlite:"):
+        store = open_store(url)
+        try:
+            return len(store.list_executions())
+        finally:
+            store.close()
+    path = Path(sqlite_path(url))
     if not path.exists():
         return 0
     try:
@@ -124,6 +138,13 @@ def execution_count(root: Path) -> int:
             return int(conn.execute("SELECT count(*) FROM executions").fetchone()[0])
     except sqlite3.DatabaseError:
         return -1
+
+
+def use_database(root: Path, url: str) -> None:
+    """Point the project's stackflow.toml at `url` (PostgreSQL runs of the CLI tests)."""
+    config = root / "stackflow.toml"
+    lines = [line for line in config.read_text().splitlines() if not line.startswith("database")]
+    config.write_text("\n".join([f'database = "{url}"', *lines]) + "\n")
 
 
 Run = Callable[..., Result]

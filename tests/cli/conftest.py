@@ -5,13 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import Result, Run, command_env, stackflow, write_template
+from cli_helpers import Result, Run, command_env, stackflow, use_database, write_template
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A fresh order-processing project (as `stackflow init` writes it) with its own store."""
-    return write_template(tmp_path / "shop")
+def project(tmp_path: Path, store_url: str) -> Path:
+    """A fresh order-processing project (as `stackflow init` writes it) with its own store.
+
+    Every test using it runs on SQLite and on PostgreSQL (`store_url`).
+    """
+    root = write_template(tmp_path / "shop")
+    if not store_url.startswith("sqlite:"):
+        use_database(root, store_url)
+    return root
 
 
 @pytest.fixture

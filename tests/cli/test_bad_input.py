@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import ORDER, Run, execution_count
 
+SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # about the file
+
 START = ("workflow", "start", "order-processing", "-m", "admin")
 
 
@@ -103,6 +105,7 @@ def _store(project: Path) -> Path:
     return path
 
 
+@SQLITE_ONLY
 def test_database_file_that_is_not_a_database(run: Run, project: Path) -> None:
     _store(project).write_bytes(b"this is not a database, just some text " * 20)
     line = assert_fails(run, project, 1, *START, "-a", ORDER, "-W")
@@ -110,6 +113,7 @@ def test_database_file_that_is_not_a_database(run: Run, project: Path) -> None:
     assert _store(project).read_bytes().startswith(b"this is not a database")
 
 
+@SQLITE_ONLY
 def test_database_of_another_application(run: Run, project: Path) -> None:
     with closing(sqlite3.connect(_store(project))) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
@@ -117,6 +121,7 @@ def test_database_of_another_application(run: Run, project: Path) -> None:
     assert "is not a stackflow store (it holds other tables)" in line
 
 
+@SQLITE_ONLY
 def test_store_written_by_a_newer_stackflow(run: Run, project: Path) -> None:
     assert run("workflow", "list").code == 0  # creates the store
     with closing(sqlite3.connect(_store(project))) as conn:
@@ -127,6 +132,7 @@ def test_store_written_by_a_newer_stackflow(run: Run, project: Path) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files anyway")
+@SQLITE_ONLY
 def test_read_only_store(run: Run, project: Path) -> None:
     assert run("workflow", "list").code == 0
     store = _store(project)
