@@ -14,7 +14,7 @@ DBOS_WAL = "dbos-wal"
 
 W4_SLEEP_SECONDS = 0.05
 W2_CHILDREN_PER_EXECUTION = 5
-W2_CONCURRENCY = 8
+W2_CONCURRENCY = 1  # run_pending() default: one execution at a time, no thread hand-offs
 SCALING_SIZES = (100, 1000, 10000)
 QUICK_SCALING_SIZES = (10, 20, 100)
 

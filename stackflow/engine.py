@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import json
-import os
+import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ def now_ms() -> int:
 
 def new_id() -> str:
     """A fresh, time-ordered id (UUID version 7 layout) for executions and job executions."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (time.time_ns() // 1_000_000) << 80 | random.getrandbits(80)
     value = (value & ~(0xF << 76)) | (0x7 << 76)
     value = (value & ~(0x3 << 62)) | (0x2 << 62)
     text = f"{value:032x}"
@@ -121,6 +121,8 @@ class ExecutionRun:
         self._proxies: dict[int, JobsProxy] = {}
 
     def _load_history(self) -> History:
+        if self.lease.first_run:
+            return History([], [])
         execution_id = self.lease.execution_id
         return History(self.store.load_job_rows(execution_id), self.store.load_waits(execution_id))
 
@@ -153,8 +155,10 @@ class ExecutionRun:
 
         if self.history.has_unfinished():
             self._abandon_unfinished()
-        if self.store.cancel_requested([self.lease.execution_id]):
-            self.canceled = True
+        cancel = self.lease.cancel_requested
+        if cancel is None:
+            cancel = bool(self.store.cancel_requested([self.lease.execution_id]))
+        self.canceled = cancel
         committed = self.history.latest("")
         if committed is not None and committed.status == "SUCCESS":
             # a transactional main job committed; its process died before finishing the execution
@@ -162,8 +166,7 @@ class ExecutionRun:
         main = JobRun.for_path(self, self.workflow.main_job, "", self.lease.arg_json, parent=None)
         if main.recorded:
             main.record_result()  # a WAITING main job runs again
-        else:
-            main.record_start_if_needed()
+        # else its start is recorded with its outcome, or by the heartbeat if it runs long
         try:
             main = main.execute_with_retries_sync()
         except Suspend:

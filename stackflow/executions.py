@@ -418,14 +418,35 @@ class Engine:
             self._active.pop(lease.execution_id, None)
 
     def run_pending(self, concurrency: int | None = None) -> int:
-        """Run every runnable execution in this process until none is left; how many ran."""
+        """Run every runnable execution in this process until none is left; how many ran.
+
+        With `concurrency` above 1, that many executions run at once on threads.
+        """
         width = max(1, concurrency or 1)
+        if width == 1:
+            ran = 0
+            while leases := self.claim_runnable(1):
+                self.run_claimed(leases[0])
+                ran += 1
+            return ran
+        return self._run_pending_on_threads(width)
+
+    def _run_pending_on_threads(self, width: int) -> int:
         ran = 0
+        running: set[concurrent.futures.Future[str | None]] = set()
         with concurrent.futures.ThreadPoolExecutor(width) as pool:
-            while leases := self.claim_runnable(width):
+            while True:
+                free = width - len(running)
+                leases = self.claim_runnable(free) if free else []
+                running.update(pool.submit(self.run_claimed, lease) for lease in leases)
                 ran += len(leases)
-                list(pool.map(self.run_claimed, leases))
-        return ran
+                if not running:
+                    return ran
+                done, running = concurrent.futures.wait(
+                    running, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for future in done:
+                    future.result()
 
     def fire_due_schedules(self, now: datetime | None = None) -> list[str]:
         """Start the latest due tick of every schedule (once per tick across all workers).

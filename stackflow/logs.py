@@ -38,6 +38,8 @@ class JobLog:
 
     def text(self) -> str:
         """All entries so far, newline separated (a partial last line included)."""
+        if not self._lines and not self._partial:
+            return ""
         with self._lock:
             partial = [(level, text) for level, text in self._partial.items() if text]
             self._partial.clear()

@@ -23,6 +23,10 @@ class Lease:
     arg_json: str
     invoker_json: str | None
     retries: int = 0
+    first_run: bool = False
+    """True when this is the execution's first claim: it has no history to load."""
+    cancel_requested: bool | None = None
+    """Whether a cancel was requested, when the claim could tell (None: ask the store)."""
 
 
 @dataclass

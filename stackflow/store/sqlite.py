@@ -29,6 +29,14 @@ from stackflow.store.rules import cancel_outcome, check_resolvable, within_limit
 
 BUSY_TIMEOUT_SECONDS = 30.0
 CLAIM_LOOKAHEAD = 50
+FENCED = "AND EXISTS (SELECT 1 FROM executions WHERE id = ? AND fence = ?)"
+
+
+def _refuse_if_lost(changed: int, lease: Lease | None) -> None:
+    if lease is not None and not changed:
+        raise LeaseLost(f"execution {lease.execution_id} was claimed by another process")
+
+
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 RUNNABLE_CONDITION = (
     "(status IN ('PENDING', 'PENDING_RESUME')"
@@ -324,18 +332,27 @@ class SqliteStore:
     def _claim_txn(
         conn: sqlite3.Connection, execution_id: str, owner: str, lease_ms: int, now_ms: int
     ) -> Lease:
-        conn.execute(
+        workflow_name, fence, invoker, retries, run_count, cancel = conn.execute(
             "UPDATE executions SET status = 'RUNNING', lease_owner = ?, lease_expires_at = ?, "
             "fence = fence + 1, started_at = COALESCE(started_at, ?), run_count = run_count + 1, "
-            "wake_at = NULL, updated_at = ? WHERE id = ?",
+            "wake_at = NULL, updated_at = ? WHERE id = ? "
+            "RETURNING workflow_name, fence, invoker, retries, run_count, cancel_requested",
             (owner, now_ms + lease_ms, now_ms, now_ms, execution_id),
-        )
-        workflow_name, fence, invoker, arg, retries = conn.execute(
-            "SELECT e.workflow_name, e.fence, e.invoker, p.arg, e.retries FROM executions e "
-            "JOIN execution_payloads p ON p.execution_id = e.id WHERE e.id = ?",
-            (execution_id,),
         ).fetchone()
-        return Lease(execution_id, workflow_name, owner, fence, arg, invoker, retries)
+        (arg,) = conn.execute(
+            "SELECT arg FROM execution_payloads WHERE execution_id = ?", (execution_id,)
+        ).fetchone()
+        return Lease(
+            execution_id,
+            workflow_name,
+            owner,
+            fence,
+            arg,
+            invoker,
+            retries,
+            first_run=run_count == 1,
+            cancel_requested=bool(cancel),
+        )
 
     def renew_leases(
         self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
@@ -436,41 +453,45 @@ class SqliteStore:
 
     def record_job_start(self, lease: Lease, row: JobRow) -> None:
         with self._write() as conn:
-            self._check_fence(conn, lease)
-            self._write_job_txn(conn, row, False)
+            self._write_job_txn(conn, row, False, lease)
 
     def record_job_result(self, lease: Lease, row: JobRow, *, started_recorded: bool) -> None:
         with self._write() as conn:
-            self._check_fence(conn, lease)
-            self._write_job_txn(conn, row, started_recorded)
+            self._write_job_txn(conn, row, started_recorded, lease)
 
     def record_job_result_txn(
         self, connection: Any, lease: Lease, row: JobRow, *, started_recorded: bool
     ) -> None:
-        self._check_fence(connection, lease)
-        self._write_job_txn(connection, row, started_recorded)
+        self._write_job_txn(connection, row, started_recorded, lease)
 
     @staticmethod
-    def _write_job_txn(conn: sqlite3.Connection, row: JobRow, update: bool) -> None:
+    def _write_job_txn(
+        conn: sqlite3.Connection, row: JobRow, update: bool, lease: Lease | None = None
+    ) -> None:
+        """Insert or update a job row and its payload; fenced by `lease` when given."""
+        fenced = FENCED if lease else ""
+        fence = (lease.execution_id, lease.fence) if lease else ()
         if update:
-            conn.execute(
+            changed = conn.execute(
                 "UPDATE job_executions SET status = ?, finished_at = ? "
-                "WHERE execution_id = ? AND seq = ?",
-                (row.status, row.finished_at_ms, row.execution_id, row.seq),
-            )
+                f"WHERE execution_id = ? AND seq = ? {fenced}",
+                (row.status, row.finished_at_ms, row.execution_id, row.seq, *fence),
+            ).rowcount
+            _refuse_if_lost(changed, lease)
             conn.execute(
                 "UPDATE job_payloads SET result = ?, error = ?, logs = ?, failure_cause = ? "
                 "WHERE id = ?",
                 (row.result_json, row.error_json, row.logs, row.failure_cause, row.payload_id),
             )
             return
-        row.payload_id = conn.execute(
+        payload_id = conn.execute(
             "INSERT INTO job_payloads (input, result, error, logs, failure_cause) "
             "VALUES (?, ?, ?, ?, ?)",
             (row.input_json, row.result_json, row.error_json, row.logs, row.failure_cause),
         ).lastrowid
-        conn.execute(
-            "INSERT INTO job_executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        changed = conn.execute(
+            "INSERT INTO job_executions SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+            f"WHERE 1 = 1 {fenced}",
             (
                 row.execution_id,
                 row.seq,
@@ -483,9 +504,12 @@ class SqliteStore:
                 row.version,
                 row.started_at_ms,
                 row.finished_at_ms,
-                row.payload_id,
+                payload_id,
+                *fence,
             ),
-        )
+        ).rowcount
+        _refuse_if_lost(changed, lease)
+        row.payload_id = payload_id
 
     # waits, cancel, schedules
     def load_waits(self, execution_id: str) -> list[WaitRow]:
