@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -77,3 +78,29 @@ def store_url(request: pytest.FixtureRequest) -> str:
     """A fresh store URL; every test using it runs once on SQLite and once on PostgreSQL."""
     url: str = request.getfixturevalue(f"{request.param}_url")
     return url
+
+
+@pytest.fixture
+def make_read_only() -> Iterator[Callable[[Path], None]]:
+    """Make a directory and its files read-only for this process, undone after the test.
+
+    Root ignores permission bits, so as root the files are marked immutable instead.
+    """
+    undo: list[Callable[[], None]] = []
+
+    def apply(directory: Path) -> None:
+        paths = [*directory.iterdir(), directory]
+        if os.geteuid() == 0:
+            names = [str(path) for path in paths]
+            done = subprocess.run(["chattr", "+i", *names], capture_output=True, text=True)
+            if done.returncode != 0:
+                pytest.skip(f"cannot make files read-only for root here: {done.stderr.strip()}")
+            undo.append(lambda: subprocess.run(["chattr", "-i", *names], check=True))
+            return
+        for path in paths:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        undo.append(lambda: [path.chmod(0o755 if path.is_dir() else 0o644) for path in paths])
+
+    yield apply
+    for step in reversed(undo):
+        step()

@@ -90,6 +90,11 @@ class SqliteStore:
                 f"the store {self.path} is read-only: give this user write access to the file "
                 "and its directory, or set database to another file"
             )
+        if "unable to open database file" in text:
+            return StoreError(
+                f"cannot open the store {self.path}: it is missing or read-only; the file and "
+                "its directory must be writable"
+            )
         if "not a database" in text:
             return StoreError(f"{self.path} is not a stackflow store (not an SQLite database)")
         return StoreError(f"store {self.path}: {text}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import uuid
 from contextlib import closing
@@ -131,19 +130,12 @@ def test_store_written_by_a_newer_stackflow(run: Run, project: Path) -> None:
     assert "was written by a newer stackflow" in line
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files anyway")
 @SQLITE_ONLY
-def test_read_only_store(run: Run, project: Path) -> None:
+def test_read_only_store(run: Run, project: Path, make_read_only) -> None:
     assert run("workflow", "list").code == 0
-    store = _store(project)
-    for path in store.parent.iterdir():
-        path.chmod(0o444)
-    store.parent.chmod(0o555)
-    try:
-        line = assert_fails(run, project, 1, *START, "-a", ORDER)
-    finally:
-        store.parent.chmod(0o755)
-    assert "read-only" in line or "cannot open" in line
+    make_read_only(_store(project).parent)
+    line = assert_fails(run, project, 1, *START, "-a", ORDER)
+    assert "read-only" in line
 
 
 def test_debug_shows_the_traceback(run: Run, project: Path) -> None:

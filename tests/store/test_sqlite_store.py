@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 
 import pytest
@@ -55,11 +54,10 @@ def test_a_store_from_a_newer_stackflow_is_refused(tmp_path):
         open_store(url)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write read-only files")
-def test_a_read_only_store_is_reported(tmp_path):
-    url = f"sqlite:///{tmp_path / 's.db'}"
+def test_a_read_only_store_is_reported(tmp_path, make_read_only):
+    url = f"sqlite:///{tmp_path / 'store' / 's.db'}"
     open_store(url).close()
-    os.chmod(tmp_path / "s.db", 0o444)
+    make_read_only(tmp_path / "store")
     with pytest.raises(StoreError, match="read-only"):
         store = open_store(url)
         store.register_worker("w", "i", 1)
