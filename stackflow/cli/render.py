@@ -14,6 +14,8 @@ from stackflow.records import Execution, JobExecution, WorkflowRecord
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from stackflow.executions import Engine
+
 PIPED_WIDTH = 200
 """Table width when stdout is not a terminal (so piped tables are not folded at 80)."""
 
@@ -176,3 +178,37 @@ def print_execution(execution: Execution, *, with_logs: bool) -> None:
 def pretty(value: Any) -> str:
     """Indented JSON."""
     return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def workflows_json(engine: Engine) -> list[dict[str, Any]]:
+    """`workflow list -j`: every workflow of the project, by name."""
+    records = {record.name: record for record in engine.store.list_workflow_records()}
+    rows = []
+    for name in sorted(engine.workflows):
+        workflow = engine.workflows[name]
+        record = records.get(name)
+        count = len(engine.job_versions(workflow))
+        updated = record.updated_at if record is not None else None
+        rows.append(workflow_summary_json(name, workflow.main_job.name, count, updated))
+    return rows
+
+
+def workflow_detail_json(engine: Engine, name: str) -> dict[str, Any] | None:
+    """`workflow get NAME -j`, or None when the registry does not know the workflow."""
+    records = {record.name: record for record in engine.store.list_workflow_records()}
+    record = records.get(name)
+    if record is None:
+        return None
+    used = engine.store.job_versions_used(name)
+    other = {
+        job: sorted(versions - {record.job_versions.get(job)})
+        for job, versions in sorted(used.items())
+        if versions - {record.job_versions.get(job)}
+    }
+    return workflow_json(record, other)
+
+
+def unknown_workflow_message(engine: Engine, name: str) -> str:
+    """The one line for a workflow name nobody defined."""
+    known = ", ".join(sorted(engine.workflows)) or "none"
+    return f"Workflow '{name}' not found. Known workflows: {known}."

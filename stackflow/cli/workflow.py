@@ -80,6 +80,29 @@ def follow_and_show(
         sys.exit(EXIT_FAILED)
 
 
+def follow_or_show_id(
+    engine: Engine,
+    execution_id: str,
+    *,
+    wait: bool,
+    interval_seconds: float,
+    as_json: bool,
+    with_logs: bool,
+) -> None:
+    """With --wait follow the execution to its end; else print its id (and the worker hint)."""
+    if wait:
+        follow_and_show(
+            engine,
+            execution_id,
+            interval_seconds=interval_seconds,
+            as_json=as_json,
+            with_logs=with_logs,
+        )
+        return
+    show_id(execution_id, as_json=as_json)
+    note_if_no_worker(engine, execution_id)
+
+
 def show_id(execution_id: str, *, as_json: bool) -> None:
     """Print `{executionId}`."""
     if as_json:
@@ -115,14 +138,7 @@ def workflow(ctx: click.Context, config_path: str | None, as_json: bool) -> None
 def list_workflows(config_path: str | None, as_json: bool) -> None:
     """List the project's workflows."""
     with open_engine(config_path) as engine:
-        records = {record.name: record for record in engine.store.list_workflow_records()}
-        rows = []
-        for name in sorted(engine.workflows):
-            wf = engine.workflows[name]
-            record = records.get(name)
-            count = len(engine.job_versions(wf))
-            updated = record.updated_at if record is not None else None
-            rows.append(render.workflow_summary_json(name, wf.main_job.name, count, updated))
+        rows = render.workflows_json(engine)
     if as_json:
         print_json(rows)
     else:
@@ -136,18 +152,9 @@ def list_workflows(config_path: str | None, as_json: bool) -> None:
 def get_workflow(name: str, config_path: str | None, as_json: bool) -> None:
     """Show a workflow: its main job and each job function's version."""
     with open_engine(config_path) as engine:
-        records = {record.name: record for record in engine.store.list_workflow_records()}
-        record = records.get(name)
-        if record is None:
-            known = ", ".join(sorted(engine.workflows)) or "none"
-            raise NotFoundError(f"Workflow '{name}' not found. Known workflows: {known}.")
-        used = engine.store.job_versions_used(name)
-    other = {
-        job: sorted(versions - {record.job_versions.get(job)})
-        for job, versions in sorted(used.items())
-        if versions - {record.job_versions.get(job)}
-    }
-    shaped = render.workflow_json(record, other)
+        shaped = render.workflow_detail_json(engine, name)
+        if shaped is None:
+            raise NotFoundError(render.unknown_workflow_message(engine, name))
     if as_json:
         print_json(shaped)
     else:
@@ -208,17 +215,14 @@ def start(
         invoker = _machine_user(engine, machine_user, name)
         execution_id = engine.start(name, arg, invoker=invoker)
         note(f"Execution ID: {execution_id}")
-        if wait:
-            follow_and_show(
-                engine,
-                execution_id,
-                interval_seconds=interval_seconds,
-                as_json=as_json,
-                with_logs=with_logs,
-            )
-            return
-        show_id(execution_id, as_json=as_json)
-        note_if_no_worker(engine, execution_id)
+        follow_or_show_id(
+            engine,
+            execution_id,
+            wait=wait,
+            interval_seconds=interval_seconds,
+            as_json=as_json,
+            with_logs=with_logs,
+        )
 
 
 def _statuses(value: str | None) -> list[str]:
@@ -303,17 +307,14 @@ def resume(
     with open_engine(config_path, runs_jobs=True) as engine:
         engine.resume(execution_id)
         note(f"Resumed execution {execution_id}.")
-        if wait:
-            follow_and_show(
-                engine,
-                execution_id,
-                interval_seconds=interval_seconds,
-                as_json=as_json,
-                with_logs=with_logs,
-            )
-            return
-        show_id(execution_id, as_json=as_json)
-        note_if_no_worker(engine, execution_id)
+        follow_or_show_id(
+            engine,
+            execution_id,
+            wait=wait,
+            interval_seconds=interval_seconds,
+            as_json=as_json,
+            with_logs=with_logs,
+        )
 
 
 @workflow.command("wait")

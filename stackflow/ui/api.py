@@ -51,31 +51,15 @@ def one_line(error: BaseException) -> str:
 
 def list_workflows(engine: Engine) -> list[dict[str, Any]]:
     """As `workflow list -j`: the project's workflows, by name."""
-    records = {record.name: record for record in engine.store.list_workflow_records()}
-    rows = []
-    for name in sorted(engine.workflows):
-        workflow = engine.workflows[name]
-        record = records.get(name)
-        count = len(engine.job_versions(workflow))
-        updated = record.updated_at if record is not None else None
-        rows.append(render.workflow_summary_json(name, workflow.main_job.name, count, updated))
-    return rows
+    return render.workflows_json(engine)
 
 
 def get_workflow(engine: Engine, name: str) -> dict[str, Any]:
     """As `workflow get NAME -j`; 404 for a workflow the registry does not know."""
-    records = {record.name: record for record in engine.store.list_workflow_records()}
-    record = records.get(name)
-    if record is None:
-        known = ", ".join(sorted(engine.workflows)) or "none"
-        raise ApiError(NOT_FOUND, f"Workflow '{name}' not found. Known workflows: {known}.")
-    used = engine.store.job_versions_used(name)
-    other = {
-        job: sorted(versions - {record.job_versions.get(job)})
-        for job, versions in sorted(used.items())
-        if versions - {record.job_versions.get(job)}
-    }
-    return render.workflow_json(record, other)
+    shaped = render.workflow_detail_json(engine, name)
+    if shaped is None:
+        raise ApiError(NOT_FOUND, render.unknown_workflow_message(engine, name))
+    return shaped
 
 
 # Executions -----------------------------------------------------------------------------

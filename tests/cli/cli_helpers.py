@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from json_shapes import EXECUTION_KEYS, JOB_KEYS  # noqa: F401  (re-exported for the CLI tests)
+
 from stackflow.cli.init import template_files
 from stackflow.config import load_config
 from stackflow.errors import ConfigError
@@ -21,31 +23,6 @@ from stackflow.store.sqlite import sqlite_path
 
 CLEARED_VARIABLES = ("STACKFLOW_CONFIG", "STACKFLOW_DATABASE_URL", "STACKFLOW_MACHINE_USER")
 ORDER = '{"orderId": "o1", "customerId": "c1"}'
-EXECUTION_KEYS = {
-    "id",
-    "workflowName",
-    "status",
-    "jobExecutions",
-    "startedAt",
-    "finishedAt",
-    "arg",
-    "result",
-    "error",
-    "invoker",
-}
-JOB_KEYS = {
-    "id",
-    "stackedJobName",
-    "status",
-    "executionId",
-    "attempt",
-    "startedAt",
-    "finishedAt",
-    "input",
-    "logs",
-    "result",
-    "error",
-}
 
 
 @dataclass

@@ -5,33 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from json_shapes import EXECUTION_KEYS, JOB_KEYS
 from ui_helpers import Project, request, stackflow_json
-
-EXECUTION_KEYS = {
-    "id",
-    "workflowName",
-    "status",
-    "jobExecutions",
-    "startedAt",
-    "finishedAt",
-    "arg",
-    "result",
-    "error",
-    "invoker",
-}
-JOB_KEYS = {
-    "id",
-    "stackedJobName",
-    "status",
-    "executionId",
-    "attempt",
-    "startedAt",
-    "finishedAt",
-    "input",
-    "logs",
-    "result",
-    "error",
-}
 
 
 def assert_error(url: str, method: str, status: int, text: str) -> None:
