@@ -231,6 +231,10 @@ class Engine:
         """The execution id, and whether this call created it."""
         if isinstance(workflow, str):
             workflow = self.get_workflow(workflow)
+        elif workflow.name in self.workflows:
+            # the engine runs its own loaded definition of that name (the caller may hold
+            # the same workflow imported before the project was loaded)
+            workflow = self.workflows[workflow.name]
         else:
             self._add_workflow(workflow)
         arg = {} if arg is None else arg
