@@ -54,6 +54,7 @@ HEARTBEAT_INTERVAL_SECONDS = 1.0
 WORKER_STALE_SECONDS = 5.0
 WAIT_POLL_SECONDS = 0.05
 WAKE_POLL_MAX_SECONDS = 1.0
+CLAIM_BATCH = 16
 
 
 def _owner_id() -> str:
@@ -103,6 +104,7 @@ class Engine:
         self._store: Store | None = None
         self._store_lock = threading.Lock()
         self._active: dict[str, ExecutionRun] = {}
+        self._held: dict[str, Lease] = {}  # claimed, not started yet
         self._heartbeat: threading.Thread | None = None
         self._closed = threading.Event()
         self.worker_id: str | None = None
@@ -428,12 +430,19 @@ class Engine:
         """
         width = max(1, concurrency or 1)
         if width == 1:
-            ran = 0
-            while leases := self.claim_runnable(1):
-                self.run_claimed(leases[0])
-                ran += 1
-            return ran
+            return self._run_pending_here()
         return self._run_pending_on_threads(width)
+
+    def _run_pending_here(self) -> int:
+        """One at a time in this thread, claiming a batch at once (the heartbeat renews it)."""
+        ran = 0
+        while leases := self.claim_runnable(CLAIM_BATCH):
+            self._held.update((lease.execution_id, lease) for lease in leases)
+            for lease in leases:
+                self._held.pop(lease.execution_id, None)
+                self.run_claimed(lease)
+                ran += 1
+        return ran
 
     def _run_pending_on_threads(self, width: int) -> int:
         ran = 0
@@ -509,9 +518,10 @@ class Engine:
         store = self._store
         if store is None:
             return
-        if runs:
+        held = list(self._held)
+        if runs or held:
             ids = [run.lease.execution_id for run in runs]
-            store.renew_leases(self.owner, ids, self._lease_ms(), now_ms())
+            store.renew_leases(self.owner, ids + held, self._lease_ms(), now_ms())
             canceled = store.cancel_requested(ids)
             for run in runs:
                 run.canceled = run.canceled or run.lease.execution_id in canceled

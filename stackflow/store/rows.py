@@ -139,3 +139,22 @@ def invoker_json(invoker: Invoker | None) -> str | None:
 def error_info(error: ErrorInfo) -> str:
     """JSON text of an error record."""
     return json.dumps(error, sort_keys=True)
+
+
+WORKFLOW_SELECT = (
+    "SELECT name, id, main_job, job_versions, created_at, updated_at FROM workflows ORDER BY name"
+)
+VERSIONS_USED_SELECT = (
+    "SELECT DISTINCT j.job_name, j.version FROM job_executions j "
+    "JOIN executions e ON e.id = j.execution_id WHERE e.workflow_name = {p}"
+)
+"""Job versions recorded for one workflow; `{p}` is the backend's placeholder."""
+
+
+def versions_by_job(found: Sequence[Sequence[Any]]) -> dict[str, set[str]]:
+    """(job name, version) rows → job name → the versions it ran."""
+    used: dict[str, set[str]] = {}
+    for job_name, version in found:
+        if version:
+            used.setdefault(job_name, set()).add(version)
+    return used

@@ -197,23 +197,11 @@ class SqliteStore:
                     )
 
     def list_workflow_records(self) -> list[WorkflowRecord]:
-        found = self._read(
-            "SELECT name, id, main_job, job_versions, created_at, updated_at FROM workflows "
-            "ORDER BY name"
-        )
-        return [rows.workflow_record(row) for row in found]
+        return [rows.workflow_record(row) for row in self._read(rows.WORKFLOW_SELECT)]
 
     def job_versions_used(self, workflow_name: str) -> dict[str, set[str]]:
-        found = self._read(
-            "SELECT DISTINCT j.job_name, j.version FROM job_executions j "
-            "JOIN executions e ON e.id = j.execution_id WHERE e.workflow_name = ?",
-            (workflow_name,),
-        )
-        used: dict[str, set[str]] = {}
-        for job_name, version in found:
-            if version:
-                used.setdefault(job_name, set()).add(version)
-        return used
+        found = self._read(rows.VERSIONS_USED_SELECT.format(p="?"), (workflow_name,))
+        return rows.versions_by_job(found)
 
     # executions
     def create_execution(self, new: NewExecution) -> str:
