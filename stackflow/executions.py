@@ -24,6 +24,7 @@ from stackflow.errors import (
     UnknownWorkflow,
     WaitTimeout,
 )
+from stackflow.jobrun import JobRun  # noqa: F401  (loaded with the engine, not on the first run)
 from stackflow.jsonvalue import decode, encode
 from stackflow.logs import install_capture
 from stackflow.records import Execution, ExecutionStatus, Invoker
@@ -531,6 +532,9 @@ class Engine:
                     continue
         if self.worker_id is not None:
             store.register_worker(self.worker_id, self.owner, now_ms())
+        checkpoint = getattr(store, "checkpoint", None)  # SQLite: keep the WAL short
+        if checkpoint is not None and (runs or held):
+            checkpoint()
 
 
 _project_engines: dict[str, Engine] = {}

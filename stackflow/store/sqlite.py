@@ -29,6 +29,8 @@ from stackflow.store.rules import cancel_outcome, check_resolvable, within_limit
 
 BUSY_TIMEOUT_SECONDS = 30.0
 CLAIM_LOOKAHEAD = 50
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""Commits checkpoint the WAL only past this many pages; the heartbeat does it before."""
 FENCED = "AND EXISTS (SELECT 1 FROM executions WHERE id = ? AND fence = ?)"
 
 
@@ -67,6 +69,8 @@ class SqliteStore:
         if mode not in SYNCHRONOUS_MODES:
             raise StoreError(f"sqlite synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
         self._lock = threading.RLock()
+        self._checkpoint_lock = threading.Lock()
+        self._checkpointer: sqlite3.Connection | None = None
         try:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
@@ -77,6 +81,7 @@ class SqliteStore:
             )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={mode}")
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise self._explain(error) from None
@@ -102,6 +107,26 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        with self._checkpoint_lock:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
+
+    def checkpoint(self) -> None:
+        """Copy the WAL back into the database without blocking writers (PASSIVE).
+
+        Run by the engine's heartbeat on a connection of its own, so that commits on
+        the hot path rarely pay for a checkpoint (and its fsync) themselves.
+        """
+        with self._checkpoint_lock:
+            if self._checkpointer is None:
+                self._checkpointer = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=0.1
+                )
+            try:
+                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                return  # busy or locked: the next beat tries again
 
     def wait_for_work(self, timeout_seconds: float) -> None:
         time.sleep(timeout_seconds)
