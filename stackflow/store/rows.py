@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from stackflow.jsonvalue import decode
 from stackflow.records import (
     ErrorInfo,
     Execution,
@@ -29,7 +30,10 @@ def from_ms(value: int | None) -> datetime | None:
 
 
 def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    return None if text is None else decode(text)
+
+
+_JOB_STATUSES = {status.value: status for status in JobStatus}
 
 
 EXECUTION_SELECT = (
@@ -82,7 +86,7 @@ def _job_execution(row: JobRow, suspended: bool) -> JobExecution:
         id=row.id,
         stacked_job_name=row.stacked_job_name,
         job_name=row.job_name,
-        status=JobStatus.SUSPEND if suspended else JobStatus(row.status),
+        status=JobStatus.SUSPEND if suspended else _JOB_STATUSES[row.status],
         attempt=row.attempt,
         input=_load(row.input_json),
         result=_load(row.result_json),
