@@ -183,15 +183,17 @@ class ExecutionRun:
         if status == "FAILED" and policy and self.retries_done < policy.max_retries:
             status = "PENDING_RETRY"
             wake_at_ms = now_ms() + int(policy.backoff_seconds(self.retries_done + 1) * 1000)
-        self.store.finish_execution(
-            self.lease,
-            main.row,
-            main_job_recorded=main.recorded,
-            status=status,
-            result_json=main.row.result_json if status == "SUCCESS" else None,
-            error_json=main.row.error_json,
-            now_ms=now_ms(),
-            wake_at_ms=wake_at_ms,
+        main.record_with(
+            lambda recorded: self.store.finish_execution(
+                self.lease,
+                main.row,
+                main_job_recorded=recorded,
+                status=status,
+                result_json=main.row.result_json if status == "SUCCESS" else None,
+                error_json=main.row.error_json,
+                now_ms=now_ms(),
+                wake_at_ms=wake_at_ms,
+            )
         )
         return status
 

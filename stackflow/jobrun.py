@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -472,10 +473,16 @@ class JobRun:
         if self.result_recorded:
             return
         self.row.logs = self.log.text()
-        with self._record_lock:
-            self.run.store.record_job_result(
-                self.run.lease, self.row, started_recorded=self.recorded
+        self.record_with(
+            lambda recorded: self.run.store.record_job_result(
+                self.run.lease, self.row, started_recorded=recorded
             )
+        )
+
+    def record_with(self, write: Callable[[bool], object]) -> None:
+        """Run `write(already recorded?)` under the record lock (the heartbeat records too)."""
+        with self._record_lock:
+            write(self.recorded)
             self.recorded = True
 
 
