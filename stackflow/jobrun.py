@@ -10,8 +10,8 @@ import json
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -286,32 +286,26 @@ class JobRun:
 
     def execute_sync(self) -> None:
         """Run the body here (async bodies on a loop of their own); keep the outcome."""
-        self._enter()
-        runner_token = current_runner.set(self)
-        log_token = current_log.set(self.log)
-        try:
-            with self._transaction():
-                self._succeed(self._invoke_sync())
-        except LeaseLost:
-            raise
-        except (Suspend, Canceled) as signal:
-            self._stop(signal)
-            raise
-        except Exception as error:
-            self._fail(error)
-        finally:
-            current_log.reset(log_token)
-            current_runner.reset(runner_token)
-            self.run.inflight.pop(self.row.id, None)
+        with self._running():
+            self._succeed(self._invoke_sync())
 
     async def execute_async(self) -> None:
         """Run an async body on the running loop; keep the outcome."""
+        with self._running():
+            self._succeed(await self._invoke_async())
+
+    @contextmanager
+    def _running(self) -> Iterator[None]:
+        """This job is the current runner and log while the body runs; its outcome is kept.
+
+        A failure becomes the job's FAILED outcome (not raised); waits and cancels unwind.
+        """
         self._enter()
         runner_token = current_runner.set(self)
         log_token = current_log.set(self.log)
         try:
             with self._transaction():
-                self._succeed(await self._invoke_async())
+                yield
         except LeaseLost:
             raise
         except (Suspend, Canceled) as signal:
