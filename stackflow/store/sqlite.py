@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from stackflow.errors import ExecutionNotFound, LeaseLost, NotResumable, StoreError
+from stackflow.errors import ExecutionNotFound, NotResumable, StoreError
 from stackflow.records import Execution, WorkflowRecord
 from stackflow.store import rows
 from stackflow.store.base import (
@@ -25,26 +25,19 @@ from stackflow.store.base import (
     WorkflowEntry,
 )
 from stackflow.store.migrations import latest_version, migration_scripts
-from stackflow.store.rules import cancel_outcome, check_resolvable, within_limits
+from stackflow.store.rules import cancel_outcome, check_resolvable
+from stackflow.store.sqlite_txn import (
+    check_fence,
+    claim_txn,
+    claimable_txn,
+    refuse_if_lost,
+    write_job_txn,
+)
 
 BUSY_TIMEOUT_SECONDS = 30.0
-CLAIM_LOOKAHEAD = 50
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 """Commits checkpoint the WAL only past this many pages; the heartbeat does it before."""
-FENCED = "AND EXISTS (SELECT 1 FROM executions WHERE id = ? AND fence = ?)"
-
-
-def _refuse_if_lost(changed: int, lease: Lease | None) -> None:
-    if lease is not None and not changed:
-        raise LeaseLost(f"execution {lease.execution_id} was claimed by another process")
-
-
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-RUNNABLE_CONDITION = (
-    "(status IN ('PENDING', 'PENDING_RESUME')"
-    " OR (status = 'RUNNING' AND lease_expires_at < :now)"
-    " OR (status IN ('PENDING_RETRY', 'WAITING') AND wake_at IS NOT NULL AND wake_at <= :now))"
-)
 
 
 def sqlite_path(url: str) -> str:
@@ -193,14 +186,6 @@ class SqliteStore:
                 (str(version),),
             )
 
-    @staticmethod
-    def _check_fence(conn: sqlite3.Connection, lease: Lease) -> None:
-        found = conn.execute(
-            "SELECT 1 FROM executions WHERE id = ? AND fence = ?", (lease.execution_id, lease.fence)
-        ).fetchone()
-        if found is None:
-            raise LeaseLost(f"execution {lease.execution_id} was claimed by another process")
-
     # registry
     def sync_workflows(self, entries: Sequence[WorkflowEntry], now_ms: int) -> None:
         with self._write() as conn:
@@ -293,8 +278,8 @@ class SqliteStore:
         limits: ClaimLimits = NO_LIMITS,
     ) -> Lease | None:
         with self._write() as conn:
-            found = self._claimable_txn(conn, now_ms, 1, limits, execution_id=execution_id)
-            return self._claim_txn(conn, found[0], owner, lease_ms, now_ms) if found else None
+            found = claimable_txn(conn, now_ms, 1, limits, execution_id=execution_id)
+            return claim_txn(conn, found[0], owner, lease_ms, now_ms) if found else None
 
     def claim_runnable(
         self,
@@ -308,69 +293,8 @@ class SqliteStore:
         if not workflow_names:
             return []
         with self._write() as conn:
-            found = self._claimable_txn(conn, now_ms, limit, limits, workflow_names=workflow_names)
-            return [self._claim_txn(conn, id_, owner, lease_ms, now_ms) for id_ in found]
-
-    @staticmethod
-    def _claimable_txn(
-        conn: sqlite3.Connection,
-        now_ms: int,
-        limit: int,
-        limits: ClaimLimits,
-        *,
-        execution_id: str | None = None,
-        workflow_names: Sequence[str] = (),
-    ) -> list[str]:
-        params: dict[str, Any] = {"now": now_ms, "limit": limit + CLAIM_LOOKAHEAD}
-        where = [RUNNABLE_CONDITION]
-        if execution_id is not None:
-            where.append("id = :id")
-            params["id"] = execution_id
-        if workflow_names:
-            names = {f"w{i}": name for i, name in enumerate(workflow_names)}
-            where.append(f"workflow_name IN ({', '.join(':' + key for key in names)})")
-            params.update(names)
-        candidates = conn.execute(
-            f"SELECT id, workflow_name FROM executions WHERE {' AND '.join(where)} "
-            "ORDER BY created_at, rowid LIMIT :limit",
-            params,
-        ).fetchall()
-        if limits.max_running is None and not limits.per_workflow:
-            return [row[0] for row in candidates[:limit]]
-        running = dict(
-            conn.execute(
-                "SELECT workflow_name, count(*) FROM executions WHERE status = 'RUNNING' "
-                "AND lease_expires_at >= ? GROUP BY workflow_name",
-                (now_ms,),
-            ).fetchall()
-        )
-        return within_limits(candidates, running, limits, limit)
-
-    @staticmethod
-    def _claim_txn(
-        conn: sqlite3.Connection, execution_id: str, owner: str, lease_ms: int, now_ms: int
-    ) -> Lease:
-        workflow_name, fence, invoker, retries, run_count, cancel = conn.execute(
-            "UPDATE executions SET status = 'RUNNING', lease_owner = ?, lease_expires_at = ?, "
-            "fence = fence + 1, started_at = COALESCE(started_at, ?), run_count = run_count + 1, "
-            "wake_at = NULL, updated_at = ? WHERE id = ? "
-            "RETURNING workflow_name, fence, invoker, retries, run_count, cancel_requested",
-            (owner, now_ms + lease_ms, now_ms, now_ms, execution_id),
-        ).fetchone()
-        (arg,) = conn.execute(
-            "SELECT arg FROM execution_payloads WHERE execution_id = ?", (execution_id,)
-        ).fetchone()
-        return Lease(
-            execution_id,
-            workflow_name,
-            owner,
-            fence,
-            arg,
-            invoker,
-            retries,
-            first_run=run_count == 1,
-            cancel_requested=bool(cancel),
-        )
+            found = claimable_txn(conn, now_ms, limit, limits, workflow_names=workflow_names)
+            return [claim_txn(conn, id_, owner, lease_ms, now_ms) for id_ in found]
 
     def renew_leases(
         self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
@@ -437,9 +361,8 @@ class SqliteStore:
                     lease.fence,
                 ),
             ).rowcount
-            if not changed:
-                raise LeaseLost(f"execution {lease.execution_id} was claimed by another process")
-            self._write_job_txn(conn, main_job, main_job_recorded)
+            refuse_if_lost(changed, lease)
+            write_job_txn(conn, main_job, main_job_recorded)
             conn.execute(
                 "UPDATE execution_payloads SET result = ?, error = ? WHERE execution_id = ?",
                 (result_json, error_json, lease.execution_id),
@@ -457,7 +380,7 @@ class SqliteStore:
 
     def abandon_unfinished_jobs(self, lease: Lease, error_json: str, now_ms: int) -> int:
         with self._write() as conn:
-            self._check_fence(conn, lease)
+            check_fence(conn, lease)
             conn.execute(
                 "UPDATE job_payloads SET error = ? WHERE id IN (SELECT payload_id "
                 "FROM job_executions WHERE execution_id = ? AND status IN ('RUNNING', 'SUSPEND'))",
@@ -471,63 +394,16 @@ class SqliteStore:
 
     def record_job_start(self, lease: Lease, row: JobRow) -> None:
         with self._write() as conn:
-            self._write_job_txn(conn, row, False, lease)
+            write_job_txn(conn, row, False, lease)
 
     def record_job_result(self, lease: Lease, row: JobRow, *, started_recorded: bool) -> None:
         with self._write() as conn:
-            self._write_job_txn(conn, row, started_recorded, lease)
+            write_job_txn(conn, row, started_recorded, lease)
 
     def record_job_result_txn(
         self, connection: Any, lease: Lease, row: JobRow, *, started_recorded: bool
     ) -> None:
-        self._write_job_txn(connection, row, started_recorded, lease)
-
-    @staticmethod
-    def _write_job_txn(
-        conn: sqlite3.Connection, row: JobRow, update: bool, lease: Lease | None = None
-    ) -> None:
-        """Insert or update a job row and its payload; fenced by `lease` when given."""
-        fenced = FENCED if lease else ""
-        fence = (lease.execution_id, lease.fence) if lease else ()
-        if update:
-            changed = conn.execute(
-                "UPDATE job_executions SET status = ?, finished_at = ? "
-                f"WHERE execution_id = ? AND seq = ? {fenced}",
-                (row.status, row.finished_at_ms, row.execution_id, row.seq, *fence),
-            ).rowcount
-            _refuse_if_lost(changed, lease)
-            conn.execute(
-                "UPDATE job_payloads SET result = ?, error = ?, logs = ?, failure_cause = ? "
-                "WHERE id = ?",
-                (row.result_json, row.error_json, row.logs, row.failure_cause, row.payload_id),
-            )
-            return
-        payload_id = conn.execute(
-            "INSERT INTO job_payloads (input, result, error, logs, failure_cause) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (row.input_json, row.result_json, row.error_json, row.logs, row.failure_cause),
-        ).lastrowid
-        changed = conn.execute(
-            "INSERT INTO job_executions SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
-            f"WHERE 1 = 1 {fenced}",
-            (
-                row.execution_id,
-                row.seq,
-                row.id,
-                row.call_path,
-                row.job_name,
-                row.stacked_job_name,
-                row.status,
-                row.attempt,
-                row.version,
-                row.started_at_ms,
-                row.finished_at_ms,
-                payload_id,
-                *fence,
-            ),
-        ).rowcount
-        _refuse_if_lost(changed, lease)
-        row.payload_id = payload_id
+        write_job_txn(connection, row, started_recorded, lease)
 
     # waits, cancel, schedules
     def load_waits(self, execution_id: str) -> list[WaitRow]:
@@ -538,7 +414,7 @@ class SqliteStore:
 
     def record_wait(self, lease: Lease, wait: WaitRow) -> None:
         with self._write() as conn:
-            self._check_fence(conn, lease)
+            check_fence(conn, lease)
             conn.execute(
                 f"INSERT INTO waits ({rows.WAIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -561,8 +437,7 @@ class SqliteStore:
                 "lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND fence = ?",
                 (wake_at_ms, now_ms, lease.execution_id, lease.fence),
             ).rowcount
-            if not changed:
-                raise LeaseLost(f"execution {lease.execution_id} was claimed by another process")
+            refuse_if_lost(changed, lease)
 
     def resolve_wait(self, execution_id: str, key: str, result_json: str, now_ms: int) -> None:
         with self._write() as conn:
