@@ -62,6 +62,17 @@ class _Query:
     def _not_found(self) -> NoResultError:
         return NoResultError(f"no row of '{self._resolver.type.name}' matched the query")
 
+    def execute_take_first(self) -> Row | None:
+        """The first row the query gives, or None (each builder says which rows)."""
+        raise NotImplementedError
+
+    def execute_take_first_or_throw(self) -> Row:
+        """The first row, as execute_take_first; NoResultError when there is none."""
+        row = self.execute_take_first()
+        if row is None:
+            raise self._not_found()
+        return row
+
 
 class _Filtered(_Query):
     def __init__(self, runner: Runner, resolver: ColumnResolver) -> None:
@@ -105,13 +116,6 @@ class _Returning(_Filtered):
         if isinstance(rows, int):
             raise InvalidValue("execute_take_first() needs returning_all() or returning([...])")
         return rows[0] if rows else None
-
-    def execute_take_first_or_throw(self) -> Row:
-        """The first returned row; NoResultError when there is none."""
-        row = self.execute_take_first()
-        if row is None:
-            raise self._not_found()
-        return row
 
 
 class SelectQuery(_Filtered):
@@ -181,13 +185,6 @@ class SelectQuery(_Filtered):
         """The first matching row, or None."""
         rows = self.limit(1).execute() if self._limit is None else self.execute()
         return rows[0] if rows else None
-
-    def execute_take_first_or_throw(self) -> Row:
-        """The first matching row; NoResultError when there is none."""
-        row = self.execute_take_first()
-        if row is None:
-            raise self._not_found()
-        return row
 
 
 class InsertQuery(_Returning):
