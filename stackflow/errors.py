@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class StackflowError(Exception):
     """A stackflow operation failed."""
@@ -92,6 +94,12 @@ class NotCancelable(StackflowError):
 
 class UnknownWorkflow(StackflowError):
     """No workflow has this name."""
+
+    @classmethod
+    def named(cls, name: str, known: Iterable[str]) -> UnknownWorkflow:
+        """The one message for a workflow name nobody defined, listing the known ones."""
+        listed = ", ".join(sorted(known)) or "none"
+        return cls(f"Unknown workflow '{name}'. Known workflows: {listed}.")
 
 
 class UnknownMachineUser(StackflowError):

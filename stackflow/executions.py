@@ -27,7 +27,13 @@ from stackflow.errors import (
 from stackflow.jobrun import JobRun  # noqa: F401  (loaded with the engine, not on the first run)
 from stackflow.jsonvalue import decode, encode
 from stackflow.logs import install_capture
-from stackflow.records import Execution, ExecutionStatus, Invoker
+from stackflow.records import (
+    Execution,
+    ExecutionStatus,
+    Invoker,
+    WorkflowDetail,
+    WorkflowSummary,
+)
 from stackflow.schedules import tick_key
 from stackflow.store import open_store
 from stackflow.store.base import (
@@ -186,9 +192,11 @@ class Engine:
         """The workflow called `name`; UnknownWorkflow lists the known ones."""
         workflow = self.workflows.get(name)
         if workflow is None:
-            known = ", ".join(sorted(self.workflows)) or "none"
-            raise UnknownWorkflow(f"Unknown workflow '{name}'. Known workflows: {known}.")
+            raise self._unknown_workflow(name)
         return workflow
+
+    def _unknown_workflow(self, name: str) -> UnknownWorkflow:
+        return UnknownWorkflow.named(name, self.workflows)
 
     def resolve_invoker(self, invoker: str | Mapping[str, Any] | None) -> Invoker | None:
         """The invoker record of a machine user name (checked against the config)."""
@@ -262,6 +270,37 @@ class Engine:
         return execution_id, execution_id == new.id
 
     # reading
+    def describe_workflows(self) -> list[WorkflowSummary]:
+        """Every workflow of this engine, by name, with its job count and registry time."""
+        records = {record.name: record for record in self.store.list_workflow_records()}
+        summaries = []
+        for name in sorted(self.workflows):
+            workflow = self.workflows[name]
+            record = records.get(name)
+            summaries.append(
+                WorkflowSummary(
+                    name=name,
+                    main_job=workflow.main_job.name,
+                    job_count=len(self.job_versions(workflow)),
+                    updated_at=record.updated_at if record is not None else None,
+                )
+            )
+        return summaries
+
+    def describe_workflow(self, name: str) -> WorkflowDetail:
+        """The registry's record of a workflow; UnknownWorkflow when it knows none by that name."""
+        records = {record.name: record for record in self.store.list_workflow_records()}
+        record = records.get(name)
+        if record is None:
+            raise self._unknown_workflow(name)
+        used = self.store.job_versions_used(name)
+        other = {
+            job: sorted(versions - {record.job_versions.get(job)})
+            for job, versions in sorted(used.items())
+            if versions - {record.job_versions.get(job)}
+        }
+        return WorkflowDetail(record, other)
+
     def find_execution(self, execution_id: str) -> Execution | None:
         """The execution with its job executions, or None."""
         return self.store.find_execution(execution_id, with_jobs=True)

@@ -68,8 +68,7 @@ class Project:
         """The workflow called `name`; UnknownWorkflow lists the known names if there is none."""
         workflow = self.find_workflow(name)
         if workflow is None:
-            known = ", ".join(sorted(self.workflows)) or "none"
-            raise UnknownWorkflow(f"Unknown workflow '{name}'. Known workflows: {known}")
+            raise UnknownWorkflow.named(name, self.workflows)
         return workflow
 
     def raise_for_breaches(self) -> None:

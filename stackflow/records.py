@@ -118,3 +118,21 @@ class WorkflowRecord:
     job_versions: dict[str, str]
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkflowSummary:
+    """A workflow of the project as `workflow list` shows it."""
+
+    name: str
+    main_job: str
+    job_count: int
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WorkflowDetail:
+    """A workflow as the registry knows it, with the other job versions its executions ran."""
+
+    record: WorkflowRecord
+    other_versions: dict[str, list[str]]

@@ -22,12 +22,6 @@ class UsageError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
-class NotFoundError(click.ClickException):
-    """A not-found or not-allowed-now error: printed as one line, exit code 1."""
-
-    exit_code = EXIT_FAILED
-
-
 def config_option(function: F) -> F:
     """The `-c/--config FILE` option naming the project's stackflow.toml."""
     return click.option(

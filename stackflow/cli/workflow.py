@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 
+from stackflow import shapes
 from stackflow.cli import render
 from stackflow.cli.common import (
     EXIT_FAILED,
-    NotFoundError,
     UsageError,
     config_option,
     json_option,
@@ -53,7 +53,7 @@ def open_engine(config_path: str | None, *, runs_jobs: bool = False) -> Iterator
 def show_execution(execution: Execution, *, as_json: bool, with_logs: bool) -> None:
     """Print an execution object (JSON or a key/value table with job sections)."""
     if as_json:
-        print_json(render.execution_json(execution, with_jobs=with_logs))
+        print_json(shapes.execution_json(execution, with_jobs=with_logs))
     else:
         render.print_execution(execution, with_logs=with_logs)
 
@@ -138,7 +138,7 @@ def workflow(ctx: click.Context, config_path: str | None, as_json: bool) -> None
 def list_workflows(config_path: str | None, as_json: bool) -> None:
     """List the project's workflows."""
     with open_engine(config_path) as engine:
-        rows = render.workflows_json(engine)
+        rows = [shapes.workflow_summary_json(s) for s in engine.describe_workflows()]
     if as_json:
         print_json(rows)
     else:
@@ -152,9 +152,7 @@ def list_workflows(config_path: str | None, as_json: bool) -> None:
 def get_workflow(name: str, config_path: str | None, as_json: bool) -> None:
     """Show a workflow: its main job and each job function's version."""
     with open_engine(config_path) as engine:
-        shaped = render.workflow_detail_json(engine, name)
-        if shaped is None:
-            raise NotFoundError(render.unknown_workflow_message(engine, name))
+        shaped = shapes.workflow_json(engine.describe_workflow(name))
     if as_json:
         print_json(shaped)
     else:
@@ -281,7 +279,7 @@ def _list_executions(
 ) -> None:
     with open_engine(config_path) as engine:
         found = engine.list_executions(workflow_name, statuses)
-    rows = [render.execution_json(execution) for execution in found]
+    rows = [shapes.execution_json(execution) for execution in found]
     if as_json:
         print_json(rows)
     else:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stackflow.cli import render
+from stackflow import shapes
 from stackflow.errors import (
     ExecutionNotFound,
     NotCancelable,
     NotResumable,
     ProjectLoadError,
+    UnknownWorkflow,
 )
 from stackflow.executions import Engine
 from stackflow.records import ExecutionStatus
@@ -51,15 +52,15 @@ def one_line(error: BaseException) -> str:
 
 def list_workflows(engine: Engine) -> list[dict[str, Any]]:
     """As `workflow list -j`: the project's workflows, by name."""
-    return render.workflows_json(engine)
+    return [shapes.workflow_summary_json(summary) for summary in engine.describe_workflows()]
 
 
 def get_workflow(engine: Engine, name: str) -> dict[str, Any]:
     """As `workflow get NAME -j`; 404 for a workflow the registry does not know."""
-    shaped = render.workflow_detail_json(engine, name)
-    if shaped is None:
-        raise ApiError(NOT_FOUND, render.unknown_workflow_message(engine, name))
-    return shaped
+    try:
+        return shapes.workflow_json(engine.describe_workflow(name))
+    except UnknownWorkflow as error:
+        raise ApiError(NOT_FOUND, one_line(error)) from None
 
 
 # Executions -----------------------------------------------------------------------------
@@ -71,13 +72,13 @@ def list_executions(engine: Engine, query: Mapping[str, str]) -> list[dict[str, 
     limit = parse_limit(query.get("limit", ""))
     name = query.get("name") or None
     found = engine.list_executions(name, statuses, limit=limit)
-    return [render.execution_json(execution) for execution in found]
+    return [shapes.execution_json(execution) for execution in found]
 
 
 def get_execution(engine: Engine, execution_id: str) -> dict[str, Any]:
     """As `workflow executions ID -l -j`: the execution with its `jobDetails`."""
     execution = engine.get_execution(execution_id)
-    return render.execution_json(execution, with_jobs=True)
+    return shapes.execution_json(execution, with_jobs=True)
 
 
 def resume(engine: Engine, execution_id: str) -> dict[str, Any]:

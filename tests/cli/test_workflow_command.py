@@ -135,11 +135,11 @@ def test_get_tells_which_executions_ran_another_job_version(run: Run, project: P
     assert shape["otherVersions"] == {"fetch-customer": [old["fetch-customer"]]}
 
 
-def test_get_unknown_workflow_is_not_found(run: Run) -> None:
+def test_get_unknown_workflow_is_a_usage_error(run: Run) -> None:
     done = run("workflow", "get", "nope")
-    assert done.code == 1
+    assert done.code == 2
     assert done.one_error_line() == (
-        "Error: Workflow 'nope' not found. Known workflows: order-processing."
+        "Error: Unknown workflow 'nope'. Known workflows: order-processing."
     )
 
 

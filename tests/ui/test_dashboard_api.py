@@ -32,7 +32,7 @@ def test_workflows(dashboard: str) -> None:
     shown = request(f"{dashboard}/api/workflows/order-processing").json()
     assert set(shown) == {"name", "id", "mainJob", "jobFunctions", "createdAt", "updatedAt"}
     assert set(shown["jobFunctions"]) == {"process-order", "fetch-customer", "send-notification"}
-    assert_error(f"{dashboard}/api/workflows/nope", "GET", 404, "Workflow 'nope' not found.")
+    assert_error(f"{dashboard}/api/workflows/nope", "GET", 404, "Unknown workflow 'nope'.")
 
 
 def test_executions_newest_first_and_filtered(dashboard: str, project: Project) -> None:
