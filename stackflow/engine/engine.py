@@ -1,4 +1,4 @@
-"""The Engine: start, wait for, resume and inspect executions (the service layer)."""
+"""The Engine: start, wait for, resume, cancel and inspect executions (the service layer)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import concurrent.futures
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -19,13 +18,17 @@ from stackflow.config import (
     DEFAULT_DATABASE_URL,
     DEFAULT_LEASE_SECONDS,
     DEFAULT_MAX_CONCURRENT_EXECUTIONS,
+    DEFAULT_MAX_CONCURRENT_PER_WORKFLOW,
     DEFAULT_MAX_PARALLEL_CHILDREN,
     DEFAULT_PAYLOAD_LIMIT_BYTES,
     find_config,
 )
-from stackflow.definitions.schedules import tick_key
 from stackflow.definitions.starter import register_starter
 from stackflow.engine.execution_run import ExecutionRun, RunSettings
+from stackflow.engine.heartbeat import Heartbeat
+from stackflow.engine.scheduler import ScheduleFirer, TickErrorLog
+from stackflow.engine.waiting import DEFAULT_PROGRESS_SECONDS, ProgressCallback, Waiter
+from stackflow.engine.wakeups import Wakeups
 from stackflow.errors import (
     DefinitionError,
     ExecutionNotFound,
@@ -34,7 +37,6 @@ from stackflow.errors import (
     LeaseLost,
     UnknownMachineUser,
     UnknownWorkflow,
-    WaitTimeout,
 )
 from stackflow.jsonvalue import decode, encode
 from stackflow.logs import install_capture
@@ -45,6 +47,7 @@ from stackflow.records import (
     Invoker,
     WorkflowDetail,
     WorkflowSummary,
+    parse_statuses,
 )
 from stackflow.store import open_store
 from stackflow.store.base import (
@@ -52,6 +55,7 @@ from stackflow.store.base import (
     ClaimLimits,
     Lease,
     NewExecution,
+    ScheduleState,
     Store,
     WorkflowEntry,
 )
@@ -63,10 +67,8 @@ if TYPE_CHECKING:
     from stackflow.definitions.workflows import Workflow
     from stackflow.project.project import Project
 
-HEARTBEAT_INTERVAL_SECONDS = 1.0
-WORKER_STALE_SECONDS = 5.0
-WAIT_POLL_SECONDS = 0.05
-WAKE_POLL_MAX_SECONDS = 1.0
+WORKER_STALE_SECONDS = 6.0
+"""A worker whose last beat is older than this is not live (three missed heartbeats)."""
 CLAIM_BATCH = 16
 
 
@@ -89,6 +91,7 @@ class Engine:
         max_parallel_children: int = DEFAULT_MAX_PARALLEL_CHILDREN,
         sqlite_synchronous: str = "NORMAL",
         max_concurrent_executions: int | None = DEFAULT_MAX_CONCURRENT_EXECUTIONS,
+        max_concurrent_per_workflow: int | None = DEFAULT_MAX_CONCURRENT_PER_WORKFLOW,
         schedules: Iterable[Schedule] = (),
         project: Project | None = None,
     ) -> None:
@@ -102,25 +105,22 @@ class Engine:
         self.payload_limit_bytes = payload_limit_bytes
         self.sqlite_synchronous = sqlite_synchronous
         self.max_concurrent_executions = max_concurrent_executions
+        self.max_concurrent_per_workflow = max_concurrent_per_workflow
         self.project = project
         self.schedules = {schedule.name: schedule for schedule in schedules}
         if project is not None:
             self.schedules.update(project.schedules)
         for schedule in self.schedules.values():
             self._add_workflow(schedule.workflow)
-        self._schedules_fired: dict[str, int] = {}
-        self._schedules_seen: dict[str, int] = {}
         self.owner = _owner_id()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_parallel_children, thread_name_prefix="stackflow-job"
         )
         self._store: Store | None = None
-        self._store_lock = threading.Lock()
-        self._active: dict[str, ExecutionRun] = {}
-        self._held: dict[str, Lease] = {}  # claimed, not started yet
-        self._heartbeat: threading.Thread | None = None
-        self._closed = threading.Event()
-        self.worker_id: str | None = None
+        self._wakeups: Wakeups | None = None
+        self._open_lock = threading.Lock()
+        self.heartbeat = Heartbeat(lambda: self.store, self.owner, self._lease_ms())
+        self._scheduler = ScheduleFirer(self.schedules, lambda: self.store, self._start)
 
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Engine:
@@ -138,6 +138,7 @@ class Engine:
             max_parallel_children=settings.max_parallel_children,
             sqlite_synchronous=settings.sqlite_synchronous,
             max_concurrent_executions=settings.max_concurrent_executions,
+            max_concurrent_per_workflow=settings.max_concurrent_per_workflow,
             project=project,
         )
 
@@ -146,7 +147,7 @@ class Engine:
     def store(self) -> Store:
         """The store, opened (and migrated) on first use."""
         if self._store is None:
-            with self._store_lock:
+            with self._open_lock:
                 if self._store is None:
                     store = open_store(
                         self.database_url, sqlite_synchronous=self.sqlite_synchronous
@@ -155,6 +156,16 @@ class Engine:
                         store.sync_workflows(self._registry_entries(), now_ms())
                     self._store = store
         return self._store
+
+    @property
+    def wakeups(self) -> Wakeups:
+        """This process's listener for status changes, started on first use."""
+        if self._wakeups is None:
+            store = self.store
+            with self._open_lock:
+                if self._wakeups is None:
+                    self._wakeups = Wakeups(store.subscribe())
+        return self._wakeups
 
     def _registry_entries(self) -> list[WorkflowEntry]:
         return [
@@ -176,10 +187,13 @@ class Engine:
         self.workflows[workflow.name] = workflow
 
     def close(self) -> None:
-        """Stop the heartbeat, the job threads and the store connection."""
-        self._closed.set()
-        if self.worker_id is not None and self._store is not None:
-            self._store.remove_worker(self.worker_id)
+        """Stop the heartbeat, the listener, the job threads and the store connection."""
+        self.heartbeat.stop()
+        if self._store is not None:
+            self.heartbeat.unregister_worker()
+        if self._wakeups is not None:
+            self._wakeups.close()
+            self._wakeups = None
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._store is not None:
             self._store.close()
@@ -196,11 +210,8 @@ class Engine:
         """The workflow called `name`; UnknownWorkflow lists the known ones."""
         workflow = self.workflows.get(name)
         if workflow is None:
-            raise self._unknown_workflow(name)
+            raise UnknownWorkflow.named(name, self.workflows)
         return workflow
-
-    def _unknown_workflow(self, name: str) -> UnknownWorkflow:
-        return UnknownWorkflow.named(name, self.workflows)
 
     def resolve_invoker(self, invoker: str | Mapping[str, Any] | None) -> Invoker | None:
         """The invoker record of a machine user name (checked against the config)."""
@@ -215,11 +226,7 @@ class Engine:
         if self.machine_users is None:
             return Invoker(id=invoker, type="machine_user", attributes={})
         if invoker not in self.machine_users:
-            known = ", ".join(sorted(self.machine_users)) or "none are configured"
-            raise UnknownMachineUser(
-                f"Unknown machine user '{invoker}'. Known machine users: {known} "
-                "(declare one under [machine_users.<name>] in stackflow.toml)."
-            )
+            raise UnknownMachineUser.named(invoker, self.machine_users)
         return Invoker(
             id=invoker, type="machine_user", attributes=dict(self.machine_users[invoker])
         )
@@ -244,14 +251,29 @@ class Engine:
         idempotency_key: str | None,
     ) -> tuple[str, bool]:
         """The execution id, and whether this call created it."""
+        workflow = self._runnable_definition(workflow)
+        new = NewExecution(
+            id=new_id(),
+            workflow_name=workflow.name,
+            arg_json=self._arg_json(workflow, arg),
+            invoker_json=invoker_json(self.resolve_invoker(invoker)),
+            idempotency_key=idempotency_key,
+            created_at_ms=now_ms(),
+        )
+        execution_id = self.store.create_execution(new)
+        return execution_id, execution_id == new.id
+
+    def _runnable_definition(self, workflow: Workflow | str) -> Workflow:
         if isinstance(workflow, str):
-            workflow = self.get_workflow(workflow)
-        elif workflow.name in self.workflows:
+            return self.get_workflow(workflow)
+        if workflow.name in self.workflows:
             # the engine runs its own loaded definition of that name (the caller may hold
             # the same workflow imported before the project was loaded)
-            workflow = self.workflows[workflow.name]
-        else:
-            self._add_workflow(workflow)
+            return self.workflows[workflow.name]
+        self._add_workflow(workflow)
+        return workflow
+
+    def _arg_json(self, workflow: Workflow, arg: Any) -> str:
         arg = {} if arg is None else arg
         if not isinstance(arg, dict):
             raise InvalidArgument(
@@ -259,19 +281,9 @@ class Engine:
                 f'like {{"key": "value"}}; got {type(arg).__name__}'
             )
         try:
-            arg_json = encode(arg, what=f"the argument of workflow '{workflow.name}'")
+            return encode(arg, what=f"the argument of workflow '{workflow.name}'")
         except JsonValueError as error:
             raise InvalidArgument(str(error)) from None
-        new = NewExecution(
-            id=new_id(),
-            workflow_name=workflow.name,
-            arg_json=arg_json,
-            invoker_json=invoker_json(self.resolve_invoker(invoker)),
-            idempotency_key=idempotency_key,
-            created_at_ms=now_ms(),
-        )
-        execution_id = self.store.create_execution(new)
-        return execution_id, execution_id == new.id
 
     # reading
     def describe_workflows(self) -> list[WorkflowSummary]:
@@ -296,7 +308,7 @@ class Engine:
         records = {record.name: record for record in self.store.list_workflow_records()}
         record = records.get(name)
         if record is None:
-            raise self._unknown_workflow(name)
+            raise UnknownWorkflow.named(name, self.workflows)
         used = self.store.job_versions_used(name)
         other = {
             job: sorted(versions - {record.job_versions.get(job)})
@@ -304,6 +316,10 @@ class Engine:
             if versions - {record.job_versions.get(job)}
         }
         return WorkflowDetail(record, other)
+
+    def schedule_states(self) -> dict[str, ScheduleState]:
+        """What the store knows of each schedule (first seen, last failed tick)."""
+        return self.store.schedule_states()
 
     def find_execution(self, execution_id: str) -> Execution | None:
         """The execution with its job executions, or None."""
@@ -324,61 +340,14 @@ class Engine:
         limit: int | None = None,
     ) -> list[Execution]:
         """Executions, newest first, optionally of one workflow and in some statuses."""
-        statuses = [status] if isinstance(status, str) else list(status or [])
-        checked = [ExecutionStatus(s.upper()).value for s in statuses]
         return self.store.list_executions(
-            workflow_name=workflow_name, statuses=checked, limit=limit
+            workflow_name=workflow_name, statuses=parse_statuses(status), limit=limit
         )
 
-    # running
+    # changing
     def resume(self, execution_id: str) -> None:
         """Make a FAILED execution runnable again (same id); NotResumable otherwise."""
         self.store.mark_resumable(execution_id, now_ms())
-
-    def has_live_worker(self) -> bool:
-        """Whether a `stackflow worker` has sent a heartbeat recently."""
-        stale_ms = int(WORKER_STALE_SECONDS * 1000)
-        count = self.store.live_worker_count(now_ms(), stale_ms)
-        return count > (1 if self.worker_id else 0)
-
-    def wait(
-        self,
-        execution_id: str,
-        timeout: float | None = None,
-        *,
-        poll_interval_seconds: float = WAIT_POLL_SECONDS,
-        run_here: bool | None = None,
-    ) -> Execution:
-        """Wait until the execution settles: SUCCESS, FAILED, CANCELED or WAITING on a wait point.
-
-        Pending executions, retries and durable sleeps are waited through. With no live
-        worker (or `run_here=True`) the execution runs in this process.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            execution = self.store.find_execution(execution_id)
-            if execution is None:
-                raise ExecutionNotFound(execution_id)
-            if execution.is_settled:
-                return self.get_execution(execution_id)
-            here = run_here if run_here is not None else not self.has_live_worker()
-            if here and self.run_execution(execution_id):
-                continue
-            if deadline is not None and time.monotonic() >= deadline:
-                raise WaitTimeout(
-                    f"Execution '{execution_id}' is still {execution.status} after {timeout:g}s."
-                )
-            time.sleep(self._pause(execution, poll_interval_seconds, deadline))
-
-    @staticmethod
-    def _pause(execution: Execution, poll_seconds: float, deadline: float | None) -> float:
-        pause = poll_seconds
-        if execution.wake_at is not None:
-            due = execution.wake_at.timestamp() - time.time()
-            pause = min(max(due, poll_seconds), WAKE_POLL_MAX_SECONDS)
-        if deadline is not None:
-            pause = min(pause, max(deadline - time.monotonic(), 0.001))
-        return pause
 
     def resolve(
         self,
@@ -407,20 +376,55 @@ class Engine:
             self.store.resolve_wait(execution_id, key, "null", now_ms())  # raises the right error
         return decode(pending[0].payload_json) if pending and pending[0].payload_json else None
 
-    def cancel(self, execution_id: str) -> str:
+    def cancel(self, execution_id: str) -> ExecutionStatus:
         """Cancel an execution: at once unless RUNNING, then at its next job boundary.
 
         Returns the status it has now (CANCELED, or RUNNING until it stops).
         """
         return self.store.request_cancel(execution_id, now_ms())
 
+    # waiting
+    def has_live_worker(self) -> bool:
+        """Whether a `stackflow worker` (other than this engine's own) beat recently."""
+        stale_ms = int(WORKER_STALE_SECONDS * 1000)
+        count = self.store.live_worker_count(now_ms(), stale_ms)
+        return count > (1 if self.heartbeat.worker_id else 0)
+
+    def wait(
+        self,
+        execution_id: str,
+        timeout: float | None = None,
+        *,
+        run_here: bool | None = None,
+        on_progress: ProgressCallback | None = None,
+        progress_interval_seconds: float = DEFAULT_PROGRESS_SECONDS,
+    ) -> Execution:
+        """Wait until the execution settles: SUCCESS, FAILED, CANCELED or WAITING on a wait point.
+
+        Pending executions, retries and durable sleeps are waited through; the wait is
+        woken by the execution's status changes. With no live worker (or `run_here=True`)
+        the execution runs in this process. `on_progress` is called at least every
+        `progress_interval_seconds` while waiting. On a timeout (WaitTimeout) or an
+        interrupt, what this process claimed of the execution is released at once.
+        """
+        return Waiter(
+            self,
+            execution_id,
+            timeout_seconds=timeout,
+            run_here=run_here,
+            on_progress=on_progress,
+            progress_interval_seconds=progress_interval_seconds,
+        ).wait()
+
+    # running
     def claim_limits(self) -> ClaimLimits:
         """The caps on running executions: project-wide and per workflow."""
-        per_workflow = {
-            name: wf.concurrency_policy.max_concurrent_executions
-            for name, wf in self.workflows.items()
-            if wf.concurrency_policy is not None
-        }
+        per_workflow = {}
+        for name, workflow in self.workflows.items():
+            policy = workflow.concurrency_policy
+            cap = policy.max_concurrent_executions if policy else self.max_concurrent_per_workflow
+            if cap is not None:
+                per_workflow[name] = cap
         return ClaimLimits(self.max_concurrent_executions, per_workflow)
 
     def run_execution(self, execution_id: str) -> bool:
@@ -430,12 +434,14 @@ class Engine:
         )
         if lease is None:
             return False
+        self.heartbeat.hold(lease)
         self.run_claimed(lease)
         return True
 
     def claim_runnable(self, limit: int) -> list[Lease]:
-        """Claim up to `limit` runnable executions of this engine's workflows."""
-        return self.store.claim_runnable(
+        """Claim up to `limit` runnable executions of this engine's workflows (kept alive by
+        the heartbeat until `run_claimed` or `release`)."""
+        leases = self.store.claim_runnable(
             self.owner,
             self._lease_ms(),
             now_ms(),
@@ -443,12 +449,15 @@ class Engine:
             sorted(self.workflows),
             self.claim_limits(),
         )
+        for lease in leases:
+            self.heartbeat.hold(lease)
+        return leases
 
-    def run_claimed(self, lease: Lease) -> str | None:
+    def run_claimed(self, lease: Lease) -> ExecutionStatus | None:
         """Run a claimed execution to its end; its final status (None if the lease was lost)."""
         workflow = self.workflows.get(lease.workflow_name)
         if workflow is None:
-            self.store.release_execution(lease, now_ms())
+            self.release(lease)
             raise UnknownWorkflow(
                 f"execution {lease.execution_id} is of workflow '{lease.workflow_name}', "
                 "which this project does not define"
@@ -458,14 +467,26 @@ class Engine:
             self.store, self.env, self.payload_limit_bytes, self._pool, project=self.project
         )
         run = ExecutionRun(settings, lease, workflow)
-        self._active[lease.execution_id] = run
-        self._ensure_heartbeat()
+        self.heartbeat.track(run)
         try:
             return run.run()
         except LeaseLost:
             return None
         finally:
-            self._active.pop(lease.execution_id, None)
+            self.heartbeat.forget(lease)
+
+    def release(self, lease: Lease) -> None:
+        """Give a claimed execution back unfinished (PENDING_RESUME: any worker resumes it)."""
+        run = self.heartbeat.run_of(lease)
+        if run is not None:
+            run.released = True  # its thread stops at the next job boundary
+        self.heartbeat.forget(lease)
+        self.store.release_execution(lease, now_ms())
+
+    def release_claims(self, execution_id: str) -> None:
+        """Release whatever this process holds of an execution (a wait that gave up)."""
+        for lease in self.heartbeat.held_leases(execution_id):
+            self.release(lease)
 
     def run_pending(self, concurrency: int | None = None) -> int:
         """Run every runnable execution in this process until none is left; how many ran.
@@ -481,16 +502,14 @@ class Engine:
         """One at a time in this thread, claiming a batch at once (the heartbeat renews it)."""
         ran = 0
         while leases := self.claim_runnable(CLAIM_BATCH):
-            self._held.update((lease.execution_id, lease) for lease in leases)
             for lease in leases:
-                self._held.pop(lease.execution_id, None)
                 self.run_claimed(lease)
                 ran += 1
         return ran
 
     def _run_pending_on_threads(self, width: int) -> int:
         ran = 0
-        running: set[concurrent.futures.Future[str | None]] = set()
+        running: set[concurrent.futures.Future[ExecutionStatus | None]] = set()
         with concurrent.futures.ThreadPoolExecutor(width) as pool:
             while True:
                 free = width - len(running)
@@ -505,79 +524,35 @@ class Engine:
                 for future in done:
                     future.result()
 
-    def fire_due_schedules(self, now: datetime | None = None) -> list[str]:
+    # what a worker needs
+    def register_worker(self, worker_id: str) -> None:
+        """Announce this process as a live worker (kept live by the heartbeat)."""
+        self.heartbeat.register_worker(worker_id)
+
+    def unregister_worker(self) -> None:
+        """Stop announcing this process as a worker."""
+        self.heartbeat.unregister_worker()
+
+    def next_wake_ms(self) -> int | None:
+        """When the earliest sleeping or retrying execution of these workflows falls due."""
+        return self.store.next_wake_ms(sorted(self.workflows))
+
+    def fire_due_schedules(
+        self, now: datetime | None = None, *, on_error: TickErrorLog | None = None
+    ) -> list[str]:
         """Start the latest due tick of every schedule (once per tick across all workers).
 
-        Returns the ids of the executions this call created.
+        Returns the ids of the executions this call created; a tick that cannot start is
+        recorded with its error (see `schedule_states`) and skipped.
         """
-        moment = now or datetime.now(UTC)
-        started = []
-        for schedule in self.schedules.values():
-            tick = schedule.latest_tick(moment)
-            tick_ms = int(tick.timestamp() * 1000)
-            if tick_ms <= self._schedules_fired.get(schedule.name, -1):
-                continue
-            if tick_ms < self._first_seen(schedule.name, moment):
-                self._schedules_fired[schedule.name] = tick_ms
-                continue
-            execution_id, created = self._start(
-                schedule.workflow,
-                schedule.arg_for(tick),
-                invoker=schedule.machine_user,
-                idempotency_key=tick_key(schedule, tick),
-            )
-            self._schedules_fired[schedule.name] = tick_ms
-            if created:
-                started.append(execution_id)
-        return started
+        return self._scheduler.fire_due(now or datetime.now(UTC), on_error)
 
-    def _first_seen(self, name: str, moment: datetime) -> int:
-        seen = self._schedules_seen.get(name)
-        if seen is None:
-            seen = self.store.schedule_first_seen(name, int(moment.timestamp() * 1000))
-            self._schedules_seen[name] = seen
-        return seen
+    def next_schedule_tick(self, now: datetime | None = None) -> datetime | None:
+        """When the next tick of any schedule is due."""
+        return self._scheduler.next_tick(now or datetime.now(UTC))
 
     def _lease_ms(self) -> int:
         return int(self.lease_seconds * 1000)
-
-    # heartbeat
-    def _ensure_heartbeat(self) -> None:
-        if self._heartbeat is None or not self._heartbeat.is_alive():
-            self._heartbeat = threading.Thread(
-                target=self._beat, name="stackflow-heartbeat", daemon=True
-            )
-            self._heartbeat.start()
-
-    def _beat(self) -> None:
-        while not self._closed.wait(HEARTBEAT_INTERVAL_SECONDS):
-            try:
-                self.heartbeat()
-            except Exception:  # a failed beat is retried at the next one
-                continue
-
-    def heartbeat(self) -> None:
-        """Renew the leases of running executions and show their long-running jobs."""
-        runs = list(self._active.values())
-        store = self._store
-        if store is None:
-            return
-        held = list(self._held)
-        if runs or held:
-            ids = [run.lease.execution_id for run in runs]
-            store.renew_leases(self.owner, ids + held, self._lease_ms(), now_ms())
-            canceled = store.cancel_requested(ids)
-            for run in runs:
-                run.canceled = run.canceled or run.lease.execution_id in canceled
-                try:
-                    run.flush_inflight()
-                except LeaseLost:  # taken over: the run itself stops at its next write
-                    continue
-        if self.worker_id is not None:
-            store.register_worker(self.worker_id, self.owner, now_ms())
-        checkpoint = getattr(store, "checkpoint", None)  # SQLite: keep the WAL short
-        if checkpoint is not None and (runs or held):
-            checkpoint()
 
 
 _project_engines: dict[str, Engine] = {}

@@ -17,7 +17,7 @@ from stackflow.engine.job_run import JobRun
 from stackflow.engine.replay import History
 from stackflow.errors import PayloadTooLarge
 from stackflow.jsonvalue import encode
-from stackflow.records import ErrorInfo, Invoker
+from stackflow.records import ErrorInfo, ExecutionStatus, Invoker, JobStatus
 from stackflow.signals import Canceled, Suspend
 from stackflow.store.base import WORKER_LOST_ERROR, Lease, Store
 
@@ -52,6 +52,8 @@ class ExecutionRun:
         self._seqs = itertools.count(self.history.next_seq)
         self.inflight: dict[str, Any] = {}
         self.canceled = False
+        self.released = False
+        """Set when this process gave the execution back: nothing more starts here."""
         self.sleep_wakes: list[int] = []
         self._proxies: dict[int, JobsProxy] = {}
 
@@ -84,18 +86,16 @@ class ExecutionRun:
             )
         return text
 
-    def run(self) -> str:
+    def run(self) -> ExecutionStatus:
         """Run the main job to its end or its next wait; record the outcome; return the status."""
         if self.history.has_unfinished():
             self._abandon_unfinished()
-        cancel = self.lease.cancel_requested
-        if cancel is None:
-            cancel = bool(self.store.cancel_requested([self.lease.execution_id]))
-        self.canceled = cancel
+        self.canceled = self.lease.cancel_requested
         committed = self.history.latest("")
-        if committed is not None and committed.status == "SUCCESS":
+        if committed is not None and committed.status == JobStatus.SUCCESS:
             # a transactional main job committed; its process died before finishing the execution
-            return self._finish(JobRun(self, self.workflow.main_job, committed, 1), "SUCCESS")
+            main = JobRun(self, self.workflow.main_job, committed, 1, recorded=True)
+            return self._finish(main, ExecutionStatus.SUCCESS)
         main = JobRun.for_path(self, self.workflow.main_job, "", self.lease.arg_json, parent=None)
         if main.recorded:
             main.record_result()  # a WAITING main job runs again
@@ -104,17 +104,17 @@ class ExecutionRun:
             main = main.execute_with_retries_sync()
         except Suspend:
             self.store.park_execution(self.lease, min(self.sleep_wakes, default=None), now_ms())
-            return "WAITING"
+            return ExecutionStatus.WAITING
         except Canceled:
-            return self._finish(main, "CANCELED")
-        return self._finish(main, main.row.status)
+            return self._finish(main, ExecutionStatus.CANCELED)
+        return self._finish(main, ExecutionStatus(main.row.status.value))
 
-    def _finish(self, main: JobRun, status: str) -> str:
+    def _finish(self, main: JobRun, status: ExecutionStatus) -> ExecutionStatus:
         main.row.logs = main.log.text()
         wake_at_ms = None
         policy = self.workflow.retry_policy
-        if status == "FAILED" and policy and self.retries_done < policy.max_retries:
-            status = "PENDING_RETRY"
+        if status == ExecutionStatus.FAILED and policy and self.retries_done < policy.max_retries:
+            status = ExecutionStatus.PENDING_RETRY
             wake_at_ms = now_ms() + int(policy.backoff_seconds(self.retries_done + 1) * 1000)
         main.record_with(
             lambda recorded: self.store.finish_execution(
@@ -122,8 +122,6 @@ class ExecutionRun:
                 main.row,
                 main_job_recorded=recorded,
                 status=status,
-                result_json=main.row.result_json if status == "SUCCESS" else None,
-                error_json=main.row.error_json,
                 now_ms=now_ms(),
                 wake_at_ms=wake_at_ms,
             )

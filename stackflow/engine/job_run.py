@@ -32,7 +32,7 @@ from stackflow.errors import (
 )
 from stackflow.jsonvalue import decode
 from stackflow.logs import JobLog, current_log
-from stackflow.records import ErrorInfo, Invoker
+from stackflow.records import ErrorInfo, Invoker, JobStatus
 from stackflow.signals import Canceled, Suspend
 from stackflow.store.base import SLEEP, WAIT_POINT, JobRow, Lease, Store, WaitRow
 
@@ -58,12 +58,15 @@ def job_failed_from_error(job_name: str, error: ErrorInfo) -> JobFailed:
 class JobRun:
     """One attempt of one job inside an execution run; the runner its body's calls go to."""
 
-    def __init__(self, run: ExecutionRun, job: WorkflowJob, row: JobRow, depth: int) -> None:
+    def __init__(
+        self, run: ExecutionRun, job: WorkflowJob, row: JobRow, depth: int, *, recorded: bool
+    ) -> None:
         self.run = run
         self.job = job
         self.row = row
         self.depth = depth
-        self.recorded = row.payload_id is not None
+        self.recorded = recorded
+        """Whether the store holds this job execution's row (its start, or an outcome)."""
         self.log = JobLog(row.logs)
         self._record_lock = threading.Lock()
         self._positions = itertools.count()
@@ -85,11 +88,12 @@ class JobRun:
         """The next attempt of `job` at `path` (a WAITING attempt is continued, not repeated)."""
         latest = run.history.latest(path)
         depth = parent.depth + 1 if parent else 1
-        if latest is not None and latest.status == "WAITING":
-            return cls(run, job, replace(latest, status="RUNNING"), depth)
+        if latest is not None and latest.status == JobStatus.WAITING:
+            return cls(run, job, replace(latest, status=JobStatus.RUNNING), depth, recorded=True)
         stacked = f"{parent.row.stacked_job_name}/{job.name}" if parent else job.name
         attempt = len(run.history.attempts.get(path, ())) + 1
-        return cls(run, job, _new_row(run, job, path, stacked, input_json, attempt), depth)
+        row = _new_row(run, job, path, stacked, input_json, attempt)
+        return cls(run, job, row, depth, recorded=False)
 
     def next_attempt(self) -> JobRun:
         """A fresh attempt of this job at the same call path (job-level retry)."""
@@ -101,7 +105,7 @@ class JobRun:
             self.row.input_json,
             self.row.attempt + 1,
         )
-        return JobRun(self.run, self.job, row, self.depth)
+        return JobRun(self.run, self.job, row, self.depth, recorded=False)
 
     # the JobRunner protocol
     def call_child(self, job: WorkflowJob, input: Any) -> Any:
@@ -168,6 +172,7 @@ class JobRun:
             )
         if self._abandoned:
             raise JobTimeout(f"job '{self.row.stacked_job_name}' timed out; it cannot call on")
+        self._stop_if_released()
         if self.run.canceled:
             raise Canceled()
         return child_path(self.row.call_path, next(self._positions))
@@ -191,9 +196,9 @@ class JobRun:
                 self._nondeterministic(
                     path, f"{recorded.job_name}({recorded.input_json})", f"{job.name}({input_json})"
                 )
-            if recorded.status == "SUCCESS":
+            if recorded.status == JobStatus.SUCCESS:
                 return None, decode(recorded.result_json or "null")
-            if recorded.status == "FAILED" and path not in self.run.history.rerun:
+            if recorded.status == JobStatus.FAILED and path not in self.run.history.rerun:
                 error: ErrorInfo = json.loads(recorded.error_json or "{}")
                 raise self._remember(job_failed_from_error(job.name, error), path)
         return JobRun.for_path(self.run, job, path, input_json, parent=self), None
@@ -223,7 +228,7 @@ class JobRun:
     def _close_child(self, child: JobRun) -> Any:
         """Record the finished child; return its result or raise JobFailed in this job."""
         child.record_result()
-        if child.row.status == "SUCCESS":
+        if child.row.status == JobStatus.SUCCESS:
             return decode(child.row.result_json or "null")
         error: ErrorInfo = json.loads(child.row.error_json or "{}")
         raise self._remember(job_failed_from_error(child.job.name, error), child.row.call_path)
@@ -274,7 +279,7 @@ class JobRun:
 
     def _retry_delay(self, retry: int) -> float | None:
         policy = self.job.retry_policy
-        if self.row.status != "FAILED" or policy is None or retry > policy.max_retries:
+        if self.row.status != JobStatus.FAILED or policy is None or retry > policy.max_retries:
             return None
         if self._nondeterminism is not None:
             return None
@@ -343,7 +348,12 @@ class JobRun:
         """The lease under which this job's execution runs."""
         return self.run.lease
 
+    def _stop_if_released(self) -> None:
+        if self.run.released:
+            raise LeaseLost(f"execution {self.row.execution_id} was given back by this process")
+
     def _enter(self) -> None:
+        self._stop_if_released()
         if self.run.canceled:
             raise Canceled()
         self.run.inflight[self.row.id] = self
@@ -397,7 +407,7 @@ class JobRun:
             raise self._nondeterminism
         self._check_all_recorded_calls_made()
         self.row.result_json = self.run.encode_payload(value, f"Result of job '{self.job.name}'")
-        self.row.status = "SUCCESS"
+        self.row.status = JobStatus.SUCCESS
         self.row.finished_at_ms = now_ms()
 
     def _check_all_recorded_calls_made(self) -> None:
@@ -418,9 +428,9 @@ class JobRun:
 
     def _stop(self, signal: Suspend | Canceled) -> None:
         if isinstance(signal, Suspend):
-            self.row.status = "WAITING"
+            self.row.status = JobStatus.WAITING
         else:
-            self.row.status = "FAILED"
+            self.row.status = JobStatus.FAILED
             self.row.error_json = json.dumps(CANCELED_ERROR)
             self.row.finished_at_ms = now_ms()
         self.record_result()
@@ -435,7 +445,7 @@ class JobRun:
         }
         self.row.error_json = json.dumps(info)
         self.row.failure_cause = self._child_failure_in(error)
-        self.row.status = "FAILED"
+        self.row.status = JobStatus.FAILED
         self.row.finished_at_ms = now_ms()
 
     def _child_failure_in(self, error: BaseException) -> str | None:
@@ -454,7 +464,7 @@ class JobRun:
     def record_start_if_needed(self) -> None:
         """Record this job as running, unless it already is in the store."""
         with self._record_lock:
-            if not self.recorded and self.row.status == "RUNNING":
+            if not self.recorded and self.row.status == JobStatus.RUNNING:
                 self.run.store.record_job_start(self.run.lease, self.row)
                 self.recorded = True
 
@@ -485,7 +495,7 @@ def _new_row(
         call_path=path,
         job_name=job.name,
         stacked_job_name=stacked,
-        status="RUNNING",
+        status=JobStatus.RUNNING,
         attempt=attempt,
         version=job.version,
         started_at_ms=now_ms(),

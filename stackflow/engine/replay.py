@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from stackflow.records import JobStatus
 from stackflow.store.base import WORKER_LOST_ERROR, JobRow, WaitRow
 
 POSITION_WIDTH = 6
@@ -43,24 +44,31 @@ class History:
         return attempts[-1] if attempts else None
 
     def has_unfinished(self) -> bool:
-        """Whether a job was left RUNNING or SUSPEND by a process that died."""
-        return any(a[-1].status in ("RUNNING", "SUSPEND") for a in self.attempts.values())
+        """Whether a job was left RUNNING by a process that died."""
+        return any(a[-1].status == JobStatus.RUNNING for a in self.attempts.values())
 
     def _rerun_paths(self) -> set[str]:
-        """Failed jobs that run again: abandoned ones and the chain that failed the execution."""
+        """Failed jobs that run again: abandoned ones, and the children whose failure failed
+        the execution in any earlier attempt (whatever ended the last one)."""
         rerun = {
             path
             for path, attempts in self.attempts.items()
-            if attempts[-1].status == "FAILED" and _error_type(attempts[-1]) == WORKER_LOST_ERROR
+            if attempts[-1].status == JobStatus.FAILED
+            and _error_type(attempts[-1]) == WORKER_LOST_ERROR
         }
-        path: str | None = ""
-        while path is not None and path not in rerun:
-            row = self.latest(path)
-            if row is None or row.status != "FAILED":
-                break
-            rerun.add(path)
-            path = row.failure_cause
+        for main in self.attempts.get("", []):
+            if main.status == JobStatus.FAILED:
+                self._add_failure_chain(main.failure_cause, rerun)
         return rerun
+
+    def _add_failure_chain(self, cause: str | None, rerun: set[str]) -> None:
+        """Add the chain of child failures that starts at `cause` (each still FAILED)."""
+        while cause is not None and cause not in rerun:
+            row = self.latest(cause)
+            if row is None or row.status != JobStatus.FAILED:
+                return
+            rerun.add(cause)
+            cause = row.failure_cause
 
 
 def _error_type(row: JobRow) -> str | None:

@@ -6,9 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from stackflow.errors import NotCancelable, WaitPointError
+from stackflow.records import ExecutionStatus
 from stackflow.store.base import ClaimLimits
 
-CANCEL_AT_ONCE = frozenset({"PENDING", "PENDING_RESUME", "PENDING_RETRY", "WAITING"})
+CANCEL_AT_ONCE = frozenset(
+    {
+        ExecutionStatus.PENDING,
+        ExecutionStatus.PENDING_RESUME,
+        ExecutionStatus.PENDING_RETRY,
+        ExecutionStatus.WAITING,
+    }
+)
 
 
 def within_limits(
@@ -43,17 +51,17 @@ def check_resolvable(
         raise WaitPointError(
             f"Wait point '{key}' of execution '{execution_id}' was already resolved."
         )
-    if status != "WAITING" or not pending:
+    if status != ExecutionStatus.WAITING or not pending:
         raise WaitPointError(f"Execution '{execution_id}' is not waiting at wait point '{key}'.")
 
 
 def cancel_outcome(
     execution_id: str, status: str, lease_expires_at: int | None, now_ms: int
-) -> str:
+) -> ExecutionStatus:
     """CANCELED when it can stop at once, RUNNING when it stops at its next job boundary."""
     if status in CANCEL_AT_ONCE:
-        return "CANCELED"
-    if status == "RUNNING":
+        return ExecutionStatus.CANCELED
+    if status == ExecutionStatus.RUNNING:
         expired = lease_expires_at is not None and lease_expires_at < now_ms
-        return "CANCELED" if expired else "RUNNING"
+        return ExecutionStatus.CANCELED if expired else ExecutionStatus.RUNNING
     raise NotCancelable(f"Execution '{execution_id}' cannot be canceled: it is {status}.")
