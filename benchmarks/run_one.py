@@ -72,6 +72,14 @@ def _error_text(exc: BaseException) -> str:
     return text[:160]
 
 
+def _stackflow_tree() -> str | None:
+    """The source tree the measured stackflow was imported from (None if it was not imported)."""
+    module = sys.modules.get("stackflow")
+    if module is None or module.__file__ is None:
+        return None
+    return str(Path(module.__file__).resolve().parents[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run_one", description=__doc__)
     parser.add_argument("--engine", required=True, choices=sorted(spec.rows("NORMAL")))
@@ -86,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         line["error"] = _error_text(exc)
+    if (tree := _stackflow_tree()) is not None:
+        line["stackflow_tree"] = tree
     sys.stdout.write(json.dumps(line) + "\n")
     return 0
 

@@ -64,9 +64,18 @@ def run_once(row: Row, task: Task, settings: Settings) -> dict[str, Any]:
         return {"error": f"timed out after {settings.timeout_seconds:.0f} s"}
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("{"):
-            return dict(json.loads(line))
+            return _checked_tree(row, dict(json.loads(line)))
     last = (done.stderr.strip().splitlines() or ["no output"])[-1]
     return {"error": f"exit {done.returncode}: {last[:160]}"}
+
+
+def _checked_tree(row: Row, line: dict[str, Any]) -> dict[str, Any]:
+    """The line, or an error if the stackflow measured was not the row's own tree."""
+    expected = Path(row.checkout or checkouts.ROOT).resolve()
+    tree = line.get("stackflow_tree")
+    if tree is not None and Path(tree) != expected and "error" not in line:
+        return {"error": f"measured the stackflow of {tree}, not of {expected}"}
+    return line
 
 
 def _wanted(cell: Cell, round_index: int, settings: Settings) -> bool:
