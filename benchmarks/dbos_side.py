@@ -87,8 +87,10 @@ async def fanout_workflow(n: int) -> dict[str, int]:
 
 
 def install_pragmas(wal: bool, synchronous: str) -> None:
-    """Make every SQLite connection SQLAlchemy opens from now on use WAL (if asked), and record
-    the journal mode and `synchronous` it ends up with."""
+    """Switch every SQLite connection SQLAlchemy opens from now on to WAL (if `wal`).
+
+    Either way, the journal mode and `synchronous` each connection ends up with are recorded.
+    """
 
     @sa.event.listens_for(sa.engine.Engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -51,7 +51,8 @@ def _measure_dbos(
 ) -> Any:
     """DBOS rows: W5 and the queue row through a separate DBOS process, the rest in-process."""
     url = _need(postgres_url) if row in (spec.DBOS_POSTGRES, spec.DBOS_POSTGRES_QUEUE) else None
-    options = {"wal": row == spec.DBOS_WAL, "synchronous": synchronous, "postgres_url": url}
+    options: dict[str, Any] = {"wal": row == spec.DBOS_WAL, "synchronous": synchronous}
+    options["postgres_url"] = url
     if workload == "W5" or row == spec.DBOS_POSTGRES_QUEUE:
         from benchmarks import dbos_deployed
 

@@ -73,8 +73,7 @@ class Row:
         return self.engine or self.key
 
 
-_STACKFLOW_KINDS = IN_PROCESS | THROUGH_A_WORKER
-_DBOS_KINDS = IN_PROCESS | THROUGH_A_WORKER
+_EVERY_WORKLOAD = IN_PROCESS | THROUGH_A_WORKER
 _FLOOR = frozenset({"L"})
 
 
@@ -90,16 +89,16 @@ def rows(synchronous: str) -> dict[str, Row]:
             Row(FLOOR_SQLITE_NORMAL, "floor: sqlite3 WAL, synchronous=NORMAL", _FLOOR),
             Row(FLOOR_SQLITE_FULL, "floor: sqlite3 WAL, synchronous=FULL", _FLOOR),
             Row(FLOOR_POSTGRES, "floor: psycopg 3 PostgreSQL", _FLOOR, needs_postgres=True),
-            Row(STACKFLOW, f"stackflow (SQLite WAL, synchronous={synchronous})", _STACKFLOW_KINDS),
-            Row(STACKFLOW_POSTGRES, "stackflow (PostgreSQL)", _STACKFLOW_KINDS, True),
+            Row(STACKFLOW, f"stackflow (SQLite WAL, synchronous={synchronous})", _EVERY_WORKLOAD),
+            Row(STACKFLOW_POSTGRES, "stackflow (PostgreSQL)", _EVERY_WORKLOAD, needs_postgres=True),
             Row(DBOS_DEFAULT, "DBOS 3.4.0 default (SQLite)", IN_PROCESS),
-            Row(DBOS_WAL, f"DBOS 3.4.0 (SQLite WAL, synchronous={synchronous})", _DBOS_KINDS),
-            Row(DBOS_POSTGRES, "DBOS 3.4.0 (PostgreSQL)", _DBOS_KINDS, True),
+            Row(DBOS_WAL, f"DBOS 3.4.0 (SQLite WAL, synchronous={synchronous})", _EVERY_WORKLOAD),
+            Row(DBOS_POSTGRES, "DBOS 3.4.0 (PostgreSQL)", _EVERY_WORKLOAD, needs_postgres=True),
             Row(
                 DBOS_POSTGRES_QUEUE,
                 "DBOS 3.4.0 queue, separate process (PostgreSQL)",
                 frozenset({"W2W"}),
-                True,
+                needs_postgres=True,
             ),
         )
     }
