@@ -73,6 +73,9 @@ class Window:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        if error is not None:  # nothing to report: the measurement itself failed
+            self._conn.close()
+            return
         lsn, records = self._wal_position()
         xid = int(_one(self._conn, "SELECT txid_current()"))  # its commit lands after the LSN
         self._end = Mark(xid, lsn, records)
