@@ -318,12 +318,16 @@ class Engine:
         status: str | Sequence[str] | None = None,
         *,
         limit: int | None = None,
+        before: str | None = None,
     ) -> list[Execution]:
-        """Executions, newest first, optionally of one workflow and in some statuses."""
+        """Executions, newest first, optionally of one workflow and in some statuses.
+
+        `before` (an execution id, e.g. the last of the previous page) lists only older ones.
+        """
         statuses = [status] if isinstance(status, str) else list(status or [])
         checked = [ExecutionStatus(s.upper()).value for s in statuses]
         return self.store.list_executions(
-            workflow_name=workflow_name, statuses=checked, limit=limit
+            workflow_name=workflow_name, statuses=checked, limit=limit, before=before
         )
 
     # running

@@ -289,9 +289,16 @@ class PostgresStore:
         workflow_name: str | None = None,
         statuses: Sequence[str] = (),
         limit: int | None = None,
+        before: str | None = None,
     ) -> list[Execution]:
         where: list[str] = ["TRUE"]
         params: dict[str, Any] = {}
+        if before is not None:
+            where.append(
+                "(e.created_at, e.insert_order) < "
+                "(SELECT c.created_at, c.insert_order FROM executions c WHERE c.id = %(before)s)"
+            )
+            params["before"] = before
         if workflow_name is not None:
             where.append("e.workflow_name = %(workflow_name)s")
             params["workflow_name"] = workflow_name

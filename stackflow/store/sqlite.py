@@ -253,8 +253,15 @@ class SqliteStore:
         workflow_name: str | None = None,
         statuses: Sequence[str] = (),
         limit: int | None = None,
+        before: str | None = None,
     ) -> list[Execution]:
         where, params = ["1 = 1"], []
+        if before is not None:
+            where.append(
+                "(e.created_at, e.rowid) < "
+                "(SELECT c.created_at, c.rowid FROM executions c WHERE c.id = ?)"
+            )
+            params.append(before)
         if workflow_name is not None:
             where.append("e.workflow_name = ?")
             params.append(workflow_name)
