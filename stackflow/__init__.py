@@ -24,6 +24,7 @@ from stackflow.policies import ConcurrencyPolicy, RetryPolicy
 from stackflow.records import Execution, ExecutionStatus, JobExecution, JobStatus
 from stackflow.schedules import Schedule, create_schedule
 from stackflow.waitpoints import WaitPoint, create_wait_point
+from stackflow.webhooks import Webhook, create_webhook
 
 __all__ = [
     "ConcurrencyPolicy",
@@ -46,10 +47,12 @@ __all__ = [
     "StackflowError",
     "WaitPoint",
     "WaitPointError",
+    "Webhook",
     "Workflow",
     "WorkflowJob",
     "create_schedule",
     "create_wait_point",
+    "create_webhook",
     "create_workflow",
     "create_workflow_job",
     "workflow_job",

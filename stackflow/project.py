@@ -18,12 +18,14 @@ from stackflow.definitions import Workflow, WorkflowJob
 from stackflow.errors import ConfigError, ProjectLoadError, UnknownWorkflow
 from stackflow.rules import Breach, Locator, display_path
 from stackflow.schedules import Schedule
+from stackflow.webhook_rules import module_webhooks, webhook_breaches
+from stackflow.webhooks import Webhook
 
 if TYPE_CHECKING:
     from stackflow.tailordb.registry import TailorDB
 
 T = TypeVar("T")
-N = TypeVar("N", WorkflowJob, Workflow, Schedule)
+N = TypeVar("N", WorkflowJob, Workflow, Schedule, Webhook)
 
 _load_lock = threading.Lock()
 _roots_on_path: list[str] = []
@@ -41,6 +43,7 @@ class Project:
     breaches: list[Breach]
     tailordb: TailorDB | None = None
     schedules: dict[str, Schedule] = field(default_factory=dict)
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
     _job_functions: dict[int, dict[str, WorkflowJob]] = field(default_factory=dict, repr=False)
 
     @property
@@ -293,6 +296,9 @@ def _build(
         schedules=_by_name(_distinct(_module_schedules(modules))),
     )
     project.breaches.extend(_rule_breaches(project, modules, jobs, workflows))
+    webhooks = module_webhooks(modules)
+    project.webhooks = _by_name(webhooks)
+    project.breaches.extend(webhook_breaches(webhooks, config.machine_users, config.root))
     return project
 
 
