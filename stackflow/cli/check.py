@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from stackflow import shapes
 from stackflow.cli.common import EXIT_FAILED, config_option, json_option, print_json
 from stackflow.project import Project, load_project
 from stackflow.webhooks import Webhook
@@ -24,16 +25,6 @@ def _report_breaches(project: Project, as_json: bool) -> None:
         click.echo(str(breach), err=True)
 
 
-def _webhook_json(webhook: Webhook) -> dict[str, Any]:
-    return {
-        "name": webhook.name,
-        "path": webhook.path,
-        "workflow": webhook.workflow.name,
-        "machineUser": webhook.machine_user,
-        "secretEnv": webhook.secret_env,
-    }
-
-
 def _webhook_line(webhook: Webhook) -> str:
     unset = "" if webhook.secret() else ", not set"
     return (
@@ -48,7 +39,7 @@ def _report_ok(project: Project, as_json: bool) -> None:
     if as_json:
         shaped: dict[str, Any] = {"ok": True, "workflows": workflows, "jobs": jobs}
         if webhooks:
-            shaped["webhooks"] = [_webhook_json(webhook) for webhook in webhooks]
+            shaped["webhooks"] = [shapes.webhook_json(webhook) for webhook in webhooks]
         print_json(shaped)
         return
     counts = f"{_plural(workflows, 'workflow')}, {_plural(jobs, 'job')}"

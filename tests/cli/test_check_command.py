@@ -265,6 +265,7 @@ def test_check_lists_webhooks(tmp_path: Path) -> None:
                 "workflow": "orders",
                 "machineUser": "admin",
                 "secretEnv": "ORDER_HOOK_SECRET",
+                "secretSet": False,
             }
         ],
     }
