@@ -44,6 +44,7 @@ def create_app(
     *,
     webhooks: Iterable[Webhook] | None = None,
     allowed_hosts: Sequence[str] | None = None,
+    events: ExecutionEvents | None = None,
 ) -> Starlette:
     """The ASGI app serving the dashboard (`/`), the JSON API (`/api/`) and webhooks (`/hooks/`).
 
@@ -55,9 +56,12 @@ def create_app(
         webhooks: the webhooks to serve (default: the ones of the engine's project).
         allowed_hosts: the Host headers it answers (default: any), e.g. LOOPBACK_HOSTS
             to refuse DNS rebinding when it listens on a loopback address.
+        events: where status changes for `GET /api/events` come from (default: a shared
+            poll of the engine's store).
     """
     served = {hook.name: hook for hook in _webhooks(engine, webhooks)}
-    api = Api(engine, EventHub(ExecutionEvents(engine)), served)
+    hub = EventHub(events or ExecutionEvents(engine))
+    api = Api(engine, hub, served)
     api_guards = [Middleware(SameOriginWrites)] if token is None else [_bearer(token)]
     body_limit = engine.payload_limit_bytes + BODY_OVERHEAD_BYTES
     middleware = [Middleware(SecurityHeaders), Middleware(BodyLimit, max_bytes=body_limit)]
