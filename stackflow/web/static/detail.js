@@ -106,7 +106,7 @@ export class ExecutionDetail {
     this.jobNode.replaceChildren(...present(
       title, list,
       section("Input", job.input),
-      section("Result", job.result),
+      job.result !== null ? section("Result", job.result) : null,
       errorNode(job.error),
       section("Logs", job.logs || "-"),
     ));

@@ -47,6 +47,9 @@ function wire(prefix, send) {
     }
   };
   $(`${prefix}-error`).textContent = "";
+  for (const field of dialog.querySelectorAll("textarea, select")) {
+    field.oninput = () => { $(`${prefix}-error`).textContent = ""; };
+  }
   dialog.showModal();
 }
 
