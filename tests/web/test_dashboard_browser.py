@@ -60,7 +60,7 @@ def shoot(page: Any, name: str, *, full_page: bool = False) -> None:
 
 def rows(page: Any) -> list[str]:
     return list(
-        page.locator("tbody.execution-rows tr").evaluate_all("rs => rs.map(r => r.dataset.id)")
+        page.locator(".execution-rows .erow").evaluate_all("rs => rs.map(r => r.dataset.id)")
     )
 
 
@@ -72,14 +72,14 @@ def test_filter_open_and_see_a_bar_per_job_execution(
     url: str, page: Any, project: Project, engine: Engine
 ) -> None:
     page.goto(f"{url}/")
-    page.wait_for_selector(f"tr[data-id='{project.succeeded}']")
+    page.wait_for_selector(f".erow[data-id='{project.succeeded}']")
     assert len(rows(page)) == 5
     page.select_option("#status-filter", "FAILED")
-    expect(page.locator("tbody.execution-rows tr")).to_have_count(2)
+    expect(page.locator(".execution-rows .erow")).to_have_count(2)
     assert rows(page) == [project.ids["restock"], project.failed]
     page.select_option("#workflow-filter", "restock")
-    expect(page.locator("tbody.execution-rows tr")).to_have_count(1)
-    page.click(f"tr[data-id='{project.ids['restock']}']")
+    expect(page.locator(".execution-rows .erow")).to_have_count(1)
+    page.click(f".erow[data-id='{project.ids['restock']}']")
     page.wait_for_selector("#execution-status")
     assert status_shown(page) == "FAILED"
     jobs = engine.get_execution(project.ids["restock"]).job_executions
@@ -101,17 +101,17 @@ def test_filter_open_and_see_a_bar_per_job_execution(
 
 def test_paging(url: str, page: Any, project: Project, engine: Engine) -> None:
     page.goto(f"{url}/?limit=50")
-    page.wait_for_selector(f"tr[data-id='{project.succeeded}']")
+    page.wait_for_selector(f".erow[data-id='{project.succeeded}']")
     for _ in range(50):
         engine.start("restock", {"gate": "g"}, invoker="admin")
     page.reload()
-    expect(page.locator("tbody.execution-rows tr")).to_have_count(50)
+    expect(page.locator(".execution-rows .erow")).to_have_count(50)
     first = rows(page)
     page.click("text=Older ›")
-    page.wait_for_selector(f"tr[data-id='{project.succeeded}']")
+    page.wait_for_selector(f".erow[data-id='{project.succeeded}']")
     assert len(rows(page)) == 5 and not set(rows(page)) & set(first)
     page.click("text=‹ Newer")
-    expect(page.locator("tbody.execution-rows tr")).to_have_count(50)
+    expect(page.locator(".execution-rows .erow")).to_have_count(50)
     assert rows(page) == first
 
 
@@ -128,7 +128,7 @@ def test_resume_a_failed_execution_and_watch_it_live(
     page.wait_for_selector("#execution-status[data-status='PENDING_RESUME']")
     assert engine.wait(failed, timeout=30, run_here=True).status == "SUCCESS"
     page.wait_for_selector("#execution-status[data-status='SUCCESS']")
-    row_status = page.locator(f"tr[data-id='{failed}'] .status")
+    row_status = page.locator(f".erow[data-id='{failed}'] .status")
     expect(row_status).to_have_text("SUCCESS")
     assert page.evaluate("window.notReloaded") is True
     assert page.locator(".timeline .bar.s-SUCCESS").count() >= 3
@@ -140,7 +140,7 @@ def test_an_execution_started_elsewhere_appears_live(
     page.goto(f"{url}/")
     page.wait_for_selector("#live.on")
     started = engine.start("approval", {"amount": 3}, invoker="admin")
-    page.wait_for_selector(f"tr[data-id='{started}']")
+    page.wait_for_selector(f".erow[data-id='{started}']")
     assert rows(page)[0] == started
 
 
@@ -183,10 +183,10 @@ def test_refused_without_the_token(page: Any, engine: Engine, project: Project) 
         assert rows(page) == []
         page.fill("#token-input", TOKEN)
         page.click("#token-save")
-        page.wait_for_selector(f"tr[data-id='{project.succeeded}']")
+        page.wait_for_selector(f".erow[data-id='{project.succeeded}']")
         page.wait_for_selector("#live.on")
         page.reload()  # the token is kept while the tab is open
-        page.wait_for_selector(f"tr[data-id='{project.succeeded}']")
+        page.wait_for_selector(f".erow[data-id='{project.succeeded}']")
         assert not page.locator("#token-dialog").is_visible()
         page.goto("about:blank")
 
@@ -241,7 +241,7 @@ def test_mounted_under_a_prefix(page: Any, engine: Engine, project: Project) -> 
         page.wait_for_selector("#token-dialog[open]")
         page.fill("#token-input", TOKEN)
         page.click("#token-save")
-        page.click(f"tr[data-id='{project.failed}']")
+        page.click(f".erow[data-id='{project.failed}']")
         page.wait_for_selector("#execution-status[data-status='FAILED']")
         page.wait_for_selector("#live.on")
         page.goto("about:blank")

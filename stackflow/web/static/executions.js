@@ -8,6 +8,7 @@ const STATUSES = [
   "CANCELED",
 ];
 const PAGE_SIZES = [50, 200, 1000];
+const COLUMNS = ["id", "workflow", "status", "jobs", "started", "finished"];
 
 export class ExecutionList {
   constructor(onOpen) {
@@ -46,12 +47,11 @@ export class ExecutionList {
   }
 
   table() {
-    const head = el("tr", {}, ...["id", "workflow", "status", "jobs", "started", "finished"]
-      .map((name) => el("th", { text: name })));
-    this.rows = el("tbody", { className: "execution-rows" });
+    const head = el("div", { className: "erow head" }, ...COLUMNS.map((name) => el("span", { text: name })));
+    this.rows = el("div", { className: "execution-rows" });
     this.none = el("p", { className: "empty", text: "No executions found." });
     this.none.hidden = true;
-    return el("div", { className: "scroll-x" }, el("table", {}, el("thead", {}, head), this.rows), this.none);
+    return el("div", { className: "elist" }, head, this.rows, this.none);
   }
 
   pager() {
@@ -89,14 +89,14 @@ export class ExecutionList {
 
   row(execution) {
     const row = el(
-      "tr",
-      { data: { id: execution.id }, on: { click: () => this.onOpen(execution.id) } },
-      el("td", { className: "mono", text: execution.id }),
-      el("td", { text: execution.workflowName }),
-      el("td", { className: "status-cell" }, badge(execution.status)),
-      el("td", { text: execution.jobExecutions }),
-      el("td", { className: "mono", text: execution.startedAt || "-" }),
-      el("td", { className: "mono", text: execution.finishedAt || "-" }),
+      "div",
+      { className: "erow", data: { id: execution.id }, on: { click: () => this.onOpen(execution.id) } },
+      el("span", { className: "mono", text: execution.id, title: execution.id }),
+      el("span", { text: execution.workflowName }),
+      el("span", { className: "status-cell" }, badge(execution.status)),
+      el("span", { text: execution.jobExecutions }),
+      el("span", { className: "mono", text: execution.startedAt || "-" }),
+      el("span", { className: "mono", text: execution.finishedAt || "-" }),
     );
     row.classList.toggle("selected", execution.id === this.selected);
     return row;

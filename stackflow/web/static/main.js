@@ -8,24 +8,27 @@ import { ExecutionList } from "./executions.js";
 import { follow } from "./stream.js";
 import { workflowList, workflowView } from "./workflows.js";
 
-const state = { list: null, detail: null, workflows: null };
+const state = { list: null, listNode: null, listReady: null, detail: null };
 
 function open(id) {
   location.hash = `#/executions/${encodeURIComponent(id)}`;
 }
 
+function showList() {
+  state.listReady ||= (async () => {
+    const list = new ExecutionList(open);
+    state.listNode = await list.mount(await api("workflows"));
+    state.list = list;
+  })();
+  return state.listReady;
+}
+
 async function showExecutions(id) {
-  state.workflows ||= await api("workflows");
-  if (!state.list) {
-    state.list = new ExecutionList(open);
-    state.listNode = await state.list.mount(state.workflows);
-  }
+  state.detail = id ? new ExecutionDetail(id, open) : null;
+  await Promise.all([showList(), state.detail?.load()]);
   const panes = [state.listNode];
-  state.detail = null;
   if (id) {
-    state.detail = new ExecutionDetail(id, open);
     state.list.select(id);
-    await state.detail.load();
     panes.push(state.detail.node);
   } else {
     state.list.select(null);
