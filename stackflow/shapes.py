@@ -7,7 +7,6 @@ from typing import Any
 
 from stackflow.jsonvalue import format_datetime
 from stackflow.records import Execution, JobExecution, WorkflowDetail, WorkflowSummary
-from stackflow.webhooks import Webhook
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -79,15 +78,3 @@ def workflow_json(detail: WorkflowDetail) -> dict[str, Any]:
     if detail.other_versions:
         shaped["otherVersions"] = {job: list(v) for job, v in detail.other_versions.items()}
     return shaped
-
-
-def webhook_json(webhook: Webhook) -> dict[str, Any]:
-    """A webhook: `{name, path, workflow, machineUser, secretEnv, secretSet}`."""
-    return {
-        "name": webhook.name,
-        "path": webhook.path,
-        "workflow": webhook.workflow.name,
-        "machineUser": webhook.machine_user,
-        "secretEnv": webhook.secret_env,
-        "secretSet": webhook.secret() is not None,
-    }

@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 
-from stackflow import shapes
 from stackflow.cli.common import EXIT_FAILED, config_option, json_option, print_json
-from stackflow.project import Project, load_project
-from stackflow.webhooks import Webhook
+from stackflow.definitions.webhooks import Webhook, webhook_json
+from stackflow.project.loader import load_project
+from stackflow.project.project import Project
 
 
 def _plural(count: int, noun: str) -> str:
@@ -39,7 +39,7 @@ def _report_ok(project: Project, as_json: bool) -> None:
     if as_json:
         shaped: dict[str, Any] = {"ok": True, "workflows": workflows, "jobs": jobs}
         if webhooks:
-            shaped["webhooks"] = [shapes.webhook_json(webhook) for webhook in webhooks]
+            shaped["webhooks"] = [webhook_json(webhook) for webhook in webhooks]
         print_json(shaped)
         return
     counts = f"{_plural(workflows, 'workflow')}, {_plural(jobs, 'job')}"

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from stackflow.cli.common import UsageError, note
+from stackflow.engine.engine import Engine
 from stackflow.errors import ExecutionNotFound, WaitTimeout
-from stackflow.executions import Engine
 from stackflow.records import Execution
 
 if TYPE_CHECKING:

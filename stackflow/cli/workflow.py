@@ -21,7 +21,7 @@ from stackflow.cli.common import (
     print_json,
 )
 from stackflow.cli.waiting import Follower, interval_option, timeout_option
-from stackflow.executions import Engine
+from stackflow.engine.engine import Engine
 from stackflow.records import Execution, ExecutionStatus
 
 MACHINE_USER_VARIABLE = "STACKFLOW_MACHINE_USER"

@@ -26,8 +26,8 @@ from stackflow.store.base import (
     WaitRow,
     WorkflowEntry,
 )
+from stackflow.store.decisions import cancel_outcome, check_resolvable, within_limits
 from stackflow.store.migrations import latest_version, migration_scripts
-from stackflow.store.rules import cancel_outcome, check_resolvable, within_limits
 
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 16

@@ -24,8 +24,8 @@ from stackflow.store.base import (
     WaitRow,
     WorkflowEntry,
 )
+from stackflow.store.decisions import cancel_outcome, check_resolvable
 from stackflow.store.migrations import latest_version, migration_scripts
-from stackflow.store.rules import cancel_outcome, check_resolvable
 from stackflow.store.sqlite_txn import (
     check_fence,
     claim_txn,

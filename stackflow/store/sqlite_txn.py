@@ -8,7 +8,7 @@ from typing import Any
 
 from stackflow.errors import LeaseLost
 from stackflow.store.base import ClaimLimits, JobRow, Lease
-from stackflow.store.rules import within_limits
+from stackflow.store.decisions import within_limits
 
 CLAIM_LOOKAHEAD = 50
 FENCED = "AND EXISTS (SELECT 1 FROM executions WHERE id = ? AND fence = ?)"

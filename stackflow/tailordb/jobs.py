@@ -12,9 +12,9 @@ from stackflow.tailordb.registry import Namespace
 from stackflow.tailordb.runtime import project_tailordb
 
 if TYPE_CHECKING:
-    from stackflow.definitions import WorkflowJob
+    from stackflow.definitions.jobs import WorkflowJob
     from stackflow.logs import JobLog
-    from stackflow.project import Project
+    from stackflow.project.project import Project
     from stackflow.store.base import JobRow, Lease, Store
 
 

@@ -11,8 +11,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from stackflow import shapes
+from stackflow.definitions.webhooks import Webhook, webhook_json
+from stackflow.engine.engine import Engine
 from stackflow.errors import ExecutionNotFound
-from stackflow.executions import Engine
 from stackflow.jsonvalue import decode
 from stackflow.store.base import WAIT_POINT, WaitRow
 from stackflow.store.rows import from_ms
@@ -20,7 +21,6 @@ from stackflow.web import inputs
 from stackflow.web.graph import workflow_graph
 from stackflow.web.responses import BAD_REQUEST, ApiError, SafeJSONResponse
 from stackflow.web.stream import EventHub, event_stream
-from stackflow.webhooks import Webhook
 
 T = TypeVar("T")
 START_KEYS = ("arg", "machineUser", "idempotencyKey")
@@ -187,7 +187,7 @@ class Api:
     async def list_webhooks(self, request: Request) -> Response:
         """The webhooks this app serves, by name."""
         names = sorted(self.webhooks)
-        return SafeJSONResponse([shapes.webhook_json(self.webhooks[name]) for name in names])
+        return SafeJSONResponse([webhook_json(self.webhooks[name]) for name in names])
 
     async def events(self, request: Request) -> Response:
         """Server-Sent Events: one `execution` event per status change."""

@@ -11,8 +11,9 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount
 
+from stackflow.definitions.webhooks import Webhook
+from stackflow.engine.engine import Engine
 from stackflow.errors import StackflowError
-from stackflow.executions import Engine
 from stackflow.web.api import Api
 from stackflow.web.events import ExecutionEvents
 from stackflow.web.guards import (
@@ -32,7 +33,6 @@ from stackflow.web.responses import (
     on_server_error,
 )
 from stackflow.web.stream import EventHub
-from stackflow.webhooks import Webhook
 
 BODY_OVERHEAD_BYTES = 64 * 1024
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")

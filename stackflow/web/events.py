@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from stackflow.executions import Engine
+from stackflow.engine.engine import Engine
 from stackflow.records import Execution, ExecutionStatus
 
 POLL_INTERVAL_SECONDS = 0.5

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stackflow.executions import Engine
+from stackflow.definitions.webhooks import SIGNATURE_HEADER, Webhook
+from stackflow.engine.engine import Engine
 from stackflow.web.inputs import parse_json
 from stackflow.web.responses import (
     BAD_REQUEST,
@@ -21,7 +22,6 @@ from stackflow.web.responses import (
     SafeJSONResponse,
     one_line,
 )
-from stackflow.webhooks import SIGNATURE_HEADER, Webhook
 
 ACCEPTED = 202
 IDEMPOTENCY_HEADER = "Idempotency-Key"

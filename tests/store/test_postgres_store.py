@@ -10,7 +10,7 @@ import time
 import psycopg
 import pytest
 
-from stackflow.engine import new_id
+from stackflow.clock import new_id
 from stackflow.errors import StoreError
 from stackflow.store import open_store
 from stackflow.store.base import NewExecution, Store

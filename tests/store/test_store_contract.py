@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from stackflow.engine import new_id
+from stackflow.clock import new_id
 from stackflow.errors import ExecutionNotFound, LeaseLost, NotResumable
 from stackflow.store import open_store
 from stackflow.store.base import JobRow, Lease, NewExecution, Store, WorkflowEntry

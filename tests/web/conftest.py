@@ -11,6 +11,7 @@ from web_helpers import (
     HOOK_SECRET,
     HOOK_SECRET_VARIABLE,
     SCRIPT_TEXT,
+    TOKEN,
     LiveServer,
     Project,
     write_project,
@@ -18,8 +19,6 @@ from web_helpers import (
 
 from stackflow import Engine
 from stackflow.web import create_app
-
-TOKEN = "t0ken-for-tests"
 
 
 @pytest.fixture

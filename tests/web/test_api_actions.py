@@ -11,7 +11,7 @@ from test_api_reads import assert_error
 from web_helpers import Project
 
 from stackflow import Engine
-from stackflow.rules import Breach
+from stackflow.project.rules import Breach
 
 
 def status(client: httpx.Client, execution_id: str) -> str:

@@ -171,4 +171,4 @@ def test_unknown_routes_and_methods(client: httpx.Client, project: Project) -> N
     assert_error(client.get("/nothing"), 404, "Nothing at /nothing.")
     deleted = client.delete("/api/executions")
     assert_error(deleted, 405, "DELETE is not supported at /api/executions.")
-    assert deleted.headers["Allow"] == "GET, HEAD"
+    assert set(deleted.headers["Allow"].split(", ")) == {"GET", "HEAD"}

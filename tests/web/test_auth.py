@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import TOKEN
 from test_api_reads import assert_error
-from web_helpers import LiveServer, Project
+from web_helpers import TOKEN, LiveServer, Project
 
 from stackflow import Engine
 from stackflow.web import create_app

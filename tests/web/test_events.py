@@ -9,8 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-from conftest import TOKEN
-from web_helpers import LiveServer, Project
+from web_helpers import TOKEN, LiveServer, Project
 
 from stackflow import Engine
 from stackflow.web import create_app

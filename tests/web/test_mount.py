@@ -13,7 +13,7 @@ import pytest
 from test_events import listening
 from web_helpers import HOOK_SECRET, LiveServer, Project
 
-from stackflow.webhooks import sign
+from stackflow.definitions.webhooks import sign
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "fastapi" / "main.py"

@@ -10,7 +10,7 @@ from test_api_reads import assert_error
 from web_helpers import HOOK_SECRET, Project
 
 from stackflow import Engine
-from stackflow.webhooks import sign
+from stackflow.definitions.webhooks import sign
 
 ORDER = {"orderId": "o7", "customerId": "c7"}
 

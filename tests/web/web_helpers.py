@@ -22,6 +22,7 @@ from stackflow.cli.init import template_files
 SCRIPT_TEXT = "<script>alert('x')</script>"
 HOOK_SECRET = "hook-secret-for-tests"
 HOOK_SECRET_VARIABLE = "ORDER_HOOK_SECRET"
+TOKEN = "t0ken-for-tests"
 CLEARED_VARIABLES = (
     "STACKFLOW_CONFIG",
     "STACKFLOW_DATABASE_URL",

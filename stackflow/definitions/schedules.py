@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from stackflow.definitions import Workflow
+from stackflow.definitions.workflows import Workflow
 from stackflow.errors import DefinitionError
 
 ScheduleArgs = Mapping[str, Any] | Callable[[datetime], Mapping[str, Any]] | None

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
 
-from stackflow.rules import Breach, Location, display_path
-from stackflow.webhooks import Webhook
+from stackflow.definitions.webhooks import Webhook
+from stackflow.project.rules import Breach, Location, display_path
 
 UNIQUE_WEBHOOK_NAMES = "unique-webhook-names"
 WEBHOOK_MACHINE_USER = "webhook-machine-user"

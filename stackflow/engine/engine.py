@@ -13,7 +13,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stackflow.engine import ExecutionRun, RunSettings, new_id, now_ms
+from stackflow.clock import new_id, now_ms
+from stackflow.config import (
+    CONFIG_PATH_VARIABLE,
+    DEFAULT_DATABASE_URL,
+    DEFAULT_LEASE_SECONDS,
+    DEFAULT_MAX_CONCURRENT_EXECUTIONS,
+    DEFAULT_MAX_PARALLEL_CHILDREN,
+    DEFAULT_PAYLOAD_LIMIT_BYTES,
+    find_config,
+)
+from stackflow.definitions.schedules import tick_key
+from stackflow.definitions.starter import register_starter
+from stackflow.engine.execution_run import ExecutionRun, RunSettings
 from stackflow.errors import (
     DefinitionError,
     ExecutionNotFound,
@@ -24,9 +36,9 @@ from stackflow.errors import (
     UnknownWorkflow,
     WaitTimeout,
 )
-from stackflow.jobrun import JobRun  # noqa: F401  (loaded with the engine, not on the first run)
 from stackflow.jsonvalue import decode, encode
 from stackflow.logs import install_capture
+from stackflow.project.loader import load_project
 from stackflow.records import (
     Execution,
     ExecutionStatus,
@@ -34,7 +46,6 @@ from stackflow.records import (
     WorkflowDetail,
     WorkflowSummary,
 )
-from stackflow.schedules import tick_key
 from stackflow.store import open_store
 from stackflow.store.base import (
     WAIT_POINT,
@@ -47,16 +58,11 @@ from stackflow.store.base import (
 from stackflow.store.rows import invoker_json
 
 if TYPE_CHECKING:
-    from stackflow.definitions import Workflow
-    from stackflow.project import Project
-    from stackflow.schedules import Schedule
-    from stackflow.waitpoints import WaitPoint
+    from stackflow.definitions.schedules import Schedule
+    from stackflow.definitions.waitpoints import WaitPoint
+    from stackflow.definitions.workflows import Workflow
+    from stackflow.project.project import Project
 
-DEFAULT_DATABASE_URL = "sqlite:///.stackflow/state.db"
-DEFAULT_LEASE_SECONDS = 15.0
-DEFAULT_PAYLOAD_LIMIT_BYTES = 1024 * 1024
-DEFAULT_MAX_PARALLEL_CHILDREN = 64
-DEFAULT_MAX_CONCURRENT_EXECUTIONS = 50
 HEARTBEAT_INTERVAL_SECONDS = 1.0
 WORKER_STALE_SECONDS = 5.0
 WAIT_POLL_SECONDS = 0.05
@@ -119,8 +125,6 @@ class Engine:
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Engine:
         """An engine for the project of `path` (default: the stackflow.toml found from here)."""
-        from stackflow.project import load_project
-
         project = load_project(path)
         config = project.config
         settings = config.engine
@@ -586,9 +590,7 @@ _project_lock = threading.Lock()
 
 def project_engine() -> Engine:
     """The engine of the project found from here (or named by STACKFLOW_CONFIG)."""
-    from stackflow.config import find_config
-
-    path = os.environ.get("STACKFLOW_CONFIG")
+    path = os.environ.get(CONFIG_PATH_VARIABLE)
     key = str(Path(path).resolve() if path else find_config())
     with _project_lock:
         engine = _project_engines.get(key)
@@ -596,3 +598,6 @@ def project_engine() -> Engine:
             engine = Engine.from_config(key)
             _project_engines[key] = engine
         return engine
+
+
+register_starter(project_engine)

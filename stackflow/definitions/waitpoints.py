@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from stackflow.context import current_runner
+from stackflow.definitions.runner import current_runner
+from stackflow.definitions.starter import ExecutionStarter, default_starter
 from stackflow.errors import DefinitionError, StackflowError
-
-if TYPE_CHECKING:
-    from stackflow.executions import Engine
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
@@ -40,13 +38,11 @@ class WaitPoint:
         execution_id: str,
         callback: Callable[[Any], Any] | None = None,
         *,
-        engine: Engine | None = None,
+        engine: ExecutionStarter | None = None,
     ) -> Any:
         """Resolve the execution's wait here with `callback(payload)`; return that value."""
         if engine is None:
-            from stackflow.executions import project_engine
-
-            engine = project_engine()
+            engine = default_starter()
         return engine.resolve(execution_id, self.key, callback)
 
     def __repr__(self) -> str:

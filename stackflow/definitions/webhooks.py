@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from stackflow.definitions import Workflow
+from stackflow.definitions.workflows import Workflow
 from stackflow.errors import DefinitionError
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -78,6 +78,18 @@ class Webhook:
 
     def __repr__(self) -> str:
         return f"<Webhook {self.name!r} -> {self.workflow.name!r}>"
+
+
+def webhook_json(webhook: Webhook) -> dict[str, Any]:
+    """A webhook as `check -j` and the API list it: `{name, path, workflow, machineUser, ...}`."""
+    return {
+        "name": webhook.name,
+        "path": webhook.path,
+        "workflow": webhook.workflow.name,
+        "machineUser": webhook.machine_user,
+        "secretEnv": webhook.secret_env,
+        "secretSet": webhook.secret() is not None,
+    }
 
 
 def create_webhook(

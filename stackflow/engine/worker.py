@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from stackflow.engine import now_ms
+from stackflow.clock import now_ms
+from stackflow.engine.engine import HEARTBEAT_INTERVAL_SECONDS, Engine
 from stackflow.errors import StackflowError
-from stackflow.executions import HEARTBEAT_INTERVAL_SECONDS, Engine
 from stackflow.jsonvalue import format_datetime
 from stackflow.store.base import Lease
 

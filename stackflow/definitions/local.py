@@ -9,12 +9,15 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from stackflow.asyncbridge import run_sync
-from stackflow.context import JobContext, JobHandle, completed_handle, current_runner
+from stackflow.definitions.context import JobContext
+from stackflow.definitions.deps import JobsProxy
+from stackflow.definitions.handles import JobHandle, completed_handle
+from stackflow.definitions.runner import current_runner
 from stackflow.errors import ConfigError, JobFailed
 from stackflow.jsonvalue import round_trip
 
 if TYPE_CHECKING:
-    from stackflow.definitions import WorkflowJob
+    from stackflow.definitions.jobs import WorkflowJob
 
 TEST_ENV_VARIABLE = "STACKFLOW_TEST_ENV"
 
@@ -60,8 +63,6 @@ class LocalRunner:
 
 def run_local(job: WorkflowJob, input: Any) -> Any:
     """Run `job`'s body in this process with the JSON round trip on its input and result."""
-    from stackflow.definitions import JobsProxy
-
     value = round_trip({} if input is None else input, what=f"Input of job '{job.name}'")
     stack = (*_local_stack.get(), job.name)
     ctx = JobContext(

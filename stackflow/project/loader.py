@@ -1,4 +1,4 @@
-"""Loading a project: its workflow files, the jobs and workflows they define, their breaches."""
+"""Loading a project: import its workflow files, collect what they define, find the breaches."""
 
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ from pathlib import Path, PurePath
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
-from stackflow import rules
 from stackflow.config import ProjectConfig, load_config
-from stackflow.definitions import Workflow, WorkflowJob
-from stackflow.errors import ConfigError, ProjectLoadError, UnknownWorkflow
-from stackflow.rules import Breach, Locator, display_path
-from stackflow.schedules import Schedule
-from stackflow.webhook_rules import module_webhooks, webhook_breaches
-from stackflow.webhooks import Webhook
+from stackflow.definitions.jobs import WorkflowJob
+from stackflow.definitions.schedules import Schedule
+from stackflow.definitions.webhooks import Webhook
+from stackflow.definitions.workflows import Workflow
+from stackflow.errors import ConfigError, ProjectLoadError
+from stackflow.module_names import module_name
+from stackflow.project import rules
+from stackflow.project.project import Project
+from stackflow.project.reachability import reachable_jobs
+from stackflow.project.rules import Breach, Locator, display_path
+from stackflow.project.webhook_rules import module_webhooks, webhook_breaches
 
 if TYPE_CHECKING:
     from stackflow.tailordb.registry import TailorDB
@@ -29,57 +33,6 @@ N = TypeVar("N", WorkflowJob, Workflow, Schedule, Webhook)
 
 _load_lock = threading.Lock()
 _roots_on_path: list[str] = []
-
-
-@dataclass
-class Project:
-    """A loaded project: its config, workflow files, workflows, jobs and rule breaches."""
-
-    config: ProjectConfig
-    files: list[Path]
-    modules: list[ModuleType]
-    workflows: dict[str, Workflow]
-    jobs: dict[str, WorkflowJob]
-    breaches: list[Breach]
-    tailordb: TailorDB | None = None
-    schedules: dict[str, Schedule] = field(default_factory=dict)
-    webhooks: dict[str, Webhook] = field(default_factory=dict)
-    _job_functions: dict[int, dict[str, WorkflowJob]] = field(default_factory=dict, repr=False)
-
-    @property
-    def root(self) -> Path:
-        """The project's root directory (where stackflow.toml is)."""
-        return self.config.root
-
-    def job_functions(self, workflow: Workflow | str) -> dict[str, WorkflowJob]:
-        """The jobs `workflow` can reach, by name, main job first."""
-        if isinstance(workflow, str):
-            workflow = self.get_workflow(workflow)
-        cached = self._job_functions.get(id(workflow))
-        if cached is None:
-            cached = {}
-            for job in rules.reachable_jobs(workflow.main_job):
-                cached.setdefault(job.name, job)
-            self._job_functions[id(workflow)] = cached
-        return cached
-
-    def find_workflow(self, name: str) -> Workflow | None:
-        """The workflow called `name`, or None."""
-        return self.workflows.get(name)
-
-    def get_workflow(self, name: str) -> Workflow:
-        """The workflow called `name`; UnknownWorkflow lists the known names if there is none."""
-        workflow = self.find_workflow(name)
-        if workflow is None:
-            raise UnknownWorkflow.named(name, self.workflows)
-        return workflow
-
-    def raise_for_breaches(self) -> None:
-        """Raise ProjectLoadError naming the first breach (and the count) if there is any."""
-        if self.breaches:
-            more = len(self.breaches) - 1
-            suffix = f" (and {more} more; run `stackflow check`)" if more else ""
-            raise ProjectLoadError(f"{self.breaches[0]}{suffix}")
 
 
 def load_project(config_path: str | Path | None = None) -> Project:
@@ -105,7 +58,7 @@ def _load_tailordb(config: ProjectConfig, breaches: list[Breach]) -> TailorDB | 
     """Import the `[db.<namespace>]` type files; a broken one is a breach."""
     if not config.db:
         return None
-    from stackflow.tailordb.registry import load_tailordb
+    from stackflow.tailordb.registry import load_tailordb  # SQLAlchemy loads only for TailorDB
 
     try:
         return load_tailordb(config)
@@ -116,7 +69,10 @@ def _load_tailordb(config: ProjectConfig, breaches: list[Breach]) -> TailorDB | 
 
 
 def _transactional_breaches(project: Project) -> list[Breach]:
-    from stackflow.tailordb.checks import TRANSACTIONAL_RULE, transactional_problems
+    from stackflow.tailordb.checks import (  # SQLAlchemy loads only for TailorDB
+        TRANSACTIONAL_RULE,
+        transactional_problems,
+    )
 
     locator = Locator(project.root)
     return [
@@ -162,19 +118,6 @@ def _ignored(config: ProjectConfig, path: Path) -> bool:
 class _Loaded:
     modules: list[ModuleType] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
-
-
-def module_name(path: Path, root: Path) -> str:
-    """The dotted module name of a file under the project root (`workflows.jobs.x`)."""
-    relative = path.resolve().relative_to(root.resolve())
-    parts = list(relative.with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    if not parts or any(not part or "." in part for part in parts):
-        raise ProjectLoadError(
-            f"{relative.as_posix()}: cannot import: its path is not a Python module name"
-        )
-    return ".".join(parts)
 
 
 def _import_files(root: Path, files: list[Path]) -> _Loaded:
@@ -326,7 +269,7 @@ def _rule_breaches(
     bound = {id(job): job for job in jobs}
     reachable: list[WorkflowJob] = list(jobs)
     for workflow in workflows:
-        found = rules.reachable_jobs(workflow.main_job)
+        found = reachable_jobs(workflow.main_job)
         breaches.extend(rules.unbound_job_breaches(workflow, found, bound, locator))
         reachable.extend(found)
     breaches.extend(

@@ -16,9 +16,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from stackflow.asyncbridge import run_sync
-from stackflow.context import JobContext, JobHandle, completed_handle, current_runner
-from stackflow.definitions import WorkflowJob
-from stackflow.engine import CANCELED_ERROR, ExecutionRun, new_id, now_ms, parent_and_position
+from stackflow.clock import new_id, now_ms
+from stackflow.definitions.context import JobContext
+from stackflow.definitions.handles import JobHandle, completed_handle, failed_handle
+from stackflow.definitions.jobs import WorkflowJob
+from stackflow.definitions.runner import current_runner
+from stackflow.engine.replay import child_path, parent_and_position
 from stackflow.errors import (
     DefinitionError,
     JobFailed,
@@ -34,16 +37,11 @@ from stackflow.signals import Canceled, Suspend
 from stackflow.store.base import SLEEP, WAIT_POINT, JobRow, Lease, Store, WaitRow
 
 if TYPE_CHECKING:
-    from stackflow.project import Project
+    from stackflow.engine.execution_run import ExecutionRun
+    from stackflow.project.project import Project
 
 MAX_STACK_DEPTH = 64
-POSITION_WIDTH = 6
-
-
-def child_path(parent_path: str, position: int) -> str:
-    """The call path of the child at `position` of the job at `parent_path`."""
-    segment = f"{position:0{POSITION_WIDTH}d}"
-    return f"{parent_path}.{segment}" if parent_path else segment
+CANCELED_ERROR: ErrorInfo = {"type": "Canceled", "message": "the execution was canceled"}
 
 
 def job_failed_from_error(job_name: str, error: ErrorInfo) -> JobFailed:
@@ -116,9 +114,7 @@ class JobRun:
         try:
             child, cached = self._open_child(job, input)
         except JobFailed as failed:
-            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-            future.set_exception(failed)
-            return JobHandle(future)
+            return failed_handle(failed)
         if child is None:
             return completed_handle(cached)
         if child.job.is_async and _running_loop() is not None:

@@ -1,41 +1,28 @@
-"""Running a claimed execution: its history, the main job, parking, retries and cancels."""
+"""One claimed execution from claim to release: the main job, parking, retries, cancels."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import itertools
 import json
-import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stackflow.definitions import JobsProxy, Workflow, WorkflowJob
+from stackflow.clock import now_ms
+from stackflow.definitions.deps import JobsProxy
+from stackflow.definitions.jobs import WorkflowJob
+from stackflow.definitions.workflows import Workflow
+from stackflow.engine.job_run import JobRun
+from stackflow.engine.replay import History
 from stackflow.errors import PayloadTooLarge
 from stackflow.jsonvalue import encode
 from stackflow.records import ErrorInfo, Invoker
 from stackflow.signals import Canceled, Suspend
-from stackflow.store.base import WORKER_LOST_ERROR, JobRow, Lease, Store, WaitRow
+from stackflow.store.base import WORKER_LOST_ERROR, Lease, Store
 
 if TYPE_CHECKING:
-    from stackflow.project import Project
-
-CANCELED_ERROR: ErrorInfo = {"type": "Canceled", "message": "the execution was canceled"}
-
-
-def now_ms() -> int:
-    """The current time in epoch milliseconds."""
-    return time.time_ns() // 1_000_000
-
-
-def new_id() -> str:
-    """A fresh, time-ordered id (UUID version 7 layout) for executions and job executions."""
-    value = (time.time_ns() // 1_000_000) << 80 | random.getrandbits(80)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)
-    text = f"{value:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    from stackflow.project.project import Project
 
 
 @dataclass(frozen=True)
@@ -47,58 +34,6 @@ class RunSettings:
     payload_limit_bytes: int
     pool: concurrent.futures.ThreadPoolExecutor
     project: Project | None = None
-
-
-def parent_and_position(path: str) -> tuple[str, int]:
-    """The parent call path and the position within it of a child's call path."""
-    parent, _, last = path.rpartition(".")
-    return parent, int(last)
-
-
-class History:
-    """The recorded job executions and waits of one execution, indexed for replay."""
-
-    def __init__(self, rows: list[JobRow], waits: list[WaitRow]) -> None:
-        self.attempts: dict[str, list[JobRow]] = {}
-        self.children: dict[str, set[int]] = {}
-        self.waits = {wait.call_path: wait for wait in waits}
-        self.next_seq = max((row.seq for row in rows), default=0) + 1
-        for path in [row.call_path for row in rows] + list(self.waits):
-            if path:
-                parent, position = parent_and_position(path)
-                self.children.setdefault(parent, set()).add(position)
-        for row in rows:
-            self.attempts.setdefault(row.call_path, []).append(row)
-        self.rerun = self._rerun_paths()
-
-    def latest(self, path: str) -> JobRow | None:
-        """The last attempt recorded at `path`, if any."""
-        attempts = self.attempts.get(path)
-        return attempts[-1] if attempts else None
-
-    def has_unfinished(self) -> bool:
-        """Whether a job was left RUNNING or SUSPEND by a process that died."""
-        return any(a[-1].status in ("RUNNING", "SUSPEND") for a in self.attempts.values())
-
-    def _rerun_paths(self) -> set[str]:
-        """Failed jobs that run again: abandoned ones and the chain that failed the execution."""
-        rerun = {
-            path
-            for path, attempts in self.attempts.items()
-            if attempts[-1].status == "FAILED" and _error_type(attempts[-1]) == WORKER_LOST_ERROR
-        }
-        path: str | None = ""
-        while path is not None and path not in rerun:
-            row = self.latest(path)
-            if row is None or row.status != "FAILED":
-                break
-            rerun.add(path)
-            path = row.failure_cause
-        return rerun
-
-
-def _error_type(row: JobRow) -> str | None:
-    return json.loads(row.error_json).get("type") if row.error_json else None
 
 
 class ExecutionRun:
@@ -151,8 +86,6 @@ class ExecutionRun:
 
     def run(self) -> str:
         """Run the main job to its end or its next wait; record the outcome; return the status."""
-        from stackflow.jobrun import JobRun
-
         if self.history.has_unfinished():
             self._abandon_unfinished()
         cancel = self.lease.cancel_requested
@@ -176,7 +109,7 @@ class ExecutionRun:
             return self._finish(main, "CANCELED")
         return self._finish(main, main.row.status)
 
-    def _finish(self, main: Any, status: str) -> str:
+    def _finish(self, main: JobRun, status: str) -> str:
         main.row.logs = main.log.text()
         wake_at_ms = None
         policy = self.workflow.retry_policy

@@ -85,3 +85,10 @@ class ConcurrencyPolicy:
                 "ConcurrencyPolicy max_concurrent_executions must be an integer between 1 and "
                 f"1000, got {value!r}"
             )
+
+
+def check_retry_policy(owner: str, policy: object) -> RetryPolicy | None:
+    """`policy` when it is a RetryPolicy or None; DefinitionError naming `owner` otherwise."""
+    if policy is not None and not isinstance(policy, RetryPolicy):
+        raise DefinitionError(f"retry_policy of {owner} must be a RetryPolicy, got {policy!r}")
+    return policy
