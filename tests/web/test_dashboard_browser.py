@@ -73,7 +73,13 @@ def test_filter_open_and_see_a_bar_per_job_execution(
 ) -> None:
     page.goto(f"{url}/")
     page.wait_for_selector(f".erow[data-id='{project.succeeded}']")
-    assert len(rows(page)) == 5
+    assert rows(page) == [
+        project.pending,
+        project.ids["waiting"],
+        project.ids["restock"],
+        project.failed,
+        project.succeeded,
+    ]
     page.select_option("#status-filter", "FAILED")
     expect(page.locator(".execution-rows .erow")).to_have_count(2)
     assert rows(page) == [project.ids["restock"], project.failed]
@@ -105,14 +111,15 @@ def test_paging(url: str, page: Any, project: Project, engine: Engine) -> None:
     for _ in range(50):
         engine.start("restock", {"gate": "g"}, invoker="admin")
     page.reload()
-    expect(page.locator(".execution-rows .erow")).to_have_count(50)
+    expect(page.locator(".execution-rows")).to_have_attribute("data-count", "50")
     first = rows(page)
     page.click("text=Older ›")
     page.wait_for_selector(f".erow[data-id='{project.succeeded}']")
+    expect(page.locator(".execution-rows")).to_have_attribute("data-count", "5")
     assert len(rows(page)) == 5 and not set(rows(page)) & set(first)
     page.click("text=‹ Newer")
-    expect(page.locator(".execution-rows .erow")).to_have_count(50)
-    assert rows(page) == first
+    expect(page.locator(".execution-rows")).to_have_attribute("data-count", "50")
+    assert rows(page)[:20] == first[:20]
 
 
 def test_resume_a_failed_execution_and_watch_it_live(

@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { badge, debounce, el } from "./dom.js";
+import { VirtualRows } from "./virtual.js";
 
 const STATUSES = [
   "PENDING", "PENDING_RESUME", "PENDING_RETRY", "RUNNING", "WAITING", "SUCCESS", "FAILED",
@@ -9,6 +10,7 @@ const STATUSES = [
 ];
 const PAGE_SIZES = [50, 200, 1000];
 const COLUMNS = ["id", "workflow", "status", "jobs", "started", "finished"];
+const ROW_PX = 31;
 
 export class ExecutionList {
   constructor(onOpen) {
@@ -25,8 +27,9 @@ export class ExecutionList {
   }
 
   async mount(workflows) {
-    this.node.replaceChildren(this.filters(workflows), this.table(), this.pager());
-    await this.load();
+    this.filterBar = el("div", { className: "filters" });
+    this.node.replaceChildren(this.filterBar, this.table(), this.pager());
+    await Promise.all([this.load(), workflows.then((found) => this.filterBar.replaceWith(this.filters(found)))]);
     return this.node;
   }
 
@@ -48,7 +51,8 @@ export class ExecutionList {
 
   table() {
     const head = el("div", { className: "erow head" }, ...COLUMNS.map((name) => el("span", { text: name })));
-    this.rows = el("div", { className: "execution-rows" });
+    this.list = new VirtualRows("execution-rows", ROW_PX, (execution) => this.row(execution));
+    this.rows = this.list.node;
     this.none = el("p", { className: "empty", text: "No executions found." });
     this.none.hidden = true;
     return el("div", { className: "elist" }, head, this.rows, this.none);
@@ -79,7 +83,8 @@ export class ExecutionList {
     const before = this.pages[this.pages.length - 1];
     if (before) query.set("before", before);
     const executions = await api(`executions?${query}`);
-    this.rows.replaceChildren(...executions.map((execution) => this.row(execution)));
+    this.rows.scrollTop = 0;
+    this.list.set(executions);
     this.none.hidden = executions.length > 0;
     this.lastId = executions.length ? executions[executions.length - 1].id : null;
     this.newer.disabled = this.pages.length === 1;
@@ -104,14 +109,14 @@ export class ExecutionList {
 
   select(id) {
     this.selected = id;
-    for (const row of this.rows.children) row.classList.toggle("selected", row.dataset.id === id);
+    this.list.draw();
   }
 
   changed(event) {
-    for (const row of this.rows.children) {
-      if (row.dataset.id === event.id) {
-        row.querySelector(".status-cell").replaceChildren(badge(event.status));
-      }
+    const shown = this.list.items.find((execution) => execution.id === event.id);
+    if (shown) {
+      shown.status = event.status;
+      this.list.draw();
     }
     if (this.pages.length === 1) this.reloadSoon();
   }

@@ -17,7 +17,7 @@ function open(id) {
 function showList() {
   state.listReady ||= (async () => {
     const list = new ExecutionList(open);
-    state.listNode = await list.mount(await api("workflows"));
+    state.listNode = await list.mount(api("workflows"));
     state.list = list;
   })();
   return state.listReady;

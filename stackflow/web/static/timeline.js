@@ -2,9 +2,9 @@
 // (one bar per job execution on a shared time axis), virtualized: only visible rows exist.
 
 import { duration, el, millis } from "./dom.js";
+import { VirtualRows } from "./virtual.js";
 
 const ROW_PX = 24;
-const OVERSCAN_ROWS = 8;
 const TICKS = 5;
 
 export function buildTree(jobs) {
@@ -33,9 +33,8 @@ export class Timeline {
     this.collapsed = new Set();
     this.selected = null;
     this.span = timeSpan(jobs);
-    this.rowsNode = el("div", { className: "rows", on: { scroll: () => this.scheduleDraw() } });
-    this.spacer = el("div", { className: "spacer" });
-    this.rowsNode.append(this.spacer);
+    this.rows = new VirtualRows("rows", ROW_PX, (node) => this.row(node));
+    this.rowsNode = this.rows.node;
     this.node = el("div", { className: "timeline" }, this.axis(), this.rowsNode);
     this.refresh();
   }
@@ -60,28 +59,14 @@ export class Timeline {
       if (!this.collapsed.has(node.index)) node.children.forEach(walk);
     };
     this.roots.forEach(walk);
-    this.spacer.style.height = `${this.visible.length * ROW_PX}px`;
-    this.draw();
-  }
-
-  scheduleDraw() {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = null;
-      this.draw();
-    });
+    this.rows.set(this.visible);
   }
 
   draw() {
-    const height = this.rowsNode.clientHeight || 26 * 16;
-    const first = Math.max(0, Math.floor(this.rowsNode.scrollTop / ROW_PX) - OVERSCAN_ROWS);
-    const last = Math.min(this.visible.length, first + Math.ceil(height / ROW_PX) + 2 * OVERSCAN_ROWS);
-    const rows = [];
-    for (let i = first; i < last; i += 1) rows.push(this.row(this.visible[i], i));
-    this.spacer.replaceChildren(...rows);
+    this.rows.draw();
   }
 
-  row(node, position) {
+  row(node) {
     const { job } = node;
     const toggle = el("span", {
       className: "toggle",
@@ -99,7 +84,6 @@ export class Timeline {
       name, el("div", { className: "track" }, this.bar(job)),
     );
     row.classList.toggle("selected", job.id === this.selected);
-    row.style.top = `${position * ROW_PX}px`;
     return row;
   }
 
