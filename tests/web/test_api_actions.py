@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -89,7 +90,10 @@ def test_resume_makes_it_runnable_but_runs_nothing(client: httpx.Client, project
     resumed = client.post(f"/api/executions/{project.failed}/resume")
     assert resumed.status_code == 200, resumed.text
     assert resumed.json() == {"executionId": project.failed}
-    assert status(client, project.failed) == "PENDING_RESUME"
+    jobs_before = client.get(f"/api/executions/{project.failed}").json()["jobExecutions"]
+    time.sleep(0.5)  # the server runs no job: it stays PENDING_RESUME for a worker
+    shown = client.get(f"/api/executions/{project.failed}").json()
+    assert (shown["status"], shown["jobExecutions"]) == ("PENDING_RESUME", jobs_before)
     assert_error(
         client.post(f"/api/executions/{project.succeeded}/resume"),
         409,
