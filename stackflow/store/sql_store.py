@@ -195,8 +195,16 @@ class SqlStore:
         workflow_name: str | None = None,
         statuses: Sequence[ExecutionStatus] = (),
         limit: int | None = None,
+        before: str | None = None,
     ) -> list[Execution]:
         where, params = [], {}
+        if before is not None:
+            mark = self.placeholder.format("before")
+            where.append(
+                f"(e.created_at, e.id) < (SELECT c.created_at, c.id FROM executions c "
+                f"WHERE c.id = {mark})"
+            )
+            params["before"] = before
         if workflow_name is not None:
             where.append(f"e.workflow_name = {self.placeholder.format('workflow_name')}")
             params["workflow_name"] = workflow_name
