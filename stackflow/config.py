@@ -13,6 +13,10 @@ from stackflow.errors import ConfigError
 
 CONFIG_FILE_NAME = "stackflow.toml"
 CONFIG_PATH_VARIABLE = "STACKFLOW_CONFIG"
+TOKEN_VARIABLE = "STACKFLOW_TOKEN"
+"""The API token of `stackflow serve` (before `[serve] token`)."""
+LOOPBACK_ONLY_VARIABLE = "STACKFLOW_SERVE_LOOPBACK"
+"""`1`: the web app answers only loopback Host headers (it listens on a loopback address)."""
 DATABASE_URL_VARIABLE = "STACKFLOW_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///.stackflow/state.db"
 DEFAULT_WORKFLOW_FILES = ("workflows/**/*.py",)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import signal
 import socket
@@ -16,16 +15,20 @@ from types import FrameType
 
 import click
 import uvicorn
-from starlette.applications import Starlette
 
 from stackflow.cli.common import UsageError, config_option, note
 from stackflow.cli.workflow import open_engine
-from stackflow.config import ServeSettings
-from stackflow.web import create_app
-from stackflow.web.app import LOOPBACK_HOSTS
+from stackflow.config import (
+    CONFIG_PATH_VARIABLE,
+    LOOPBACK_ONLY_VARIABLE,
+    TOKEN_VARIABLE,
+    ServeSettings,
+)
+from stackflow.network import is_loopback
 
-TOKEN_VARIABLE = "STACKFLOW_TOKEN"
 GRACEFUL_SHUTDOWN_SECONDS = 5
+APP_FACTORY = "stackflow.web.app:app_from_environment"
+"""The web app, by name: the CLI hands it to uvicorn (as `uvicorn --factory` would)."""
 
 
 @click.command("serve")
@@ -50,31 +53,32 @@ def serve(
     with open_engine(config_path) as engine:
         project = engine.project
         settings = project.config.serve if project is not None else ServeSettings()
-        host = host or settings.host
-        port = settings.port if port is None else port
-        token = token or settings.token or None
-        _check_address(host, port, token)
         _ = engine.store  # open (and migrate) the store before announcing the address
-        listener = _bind(host, port)
-        hosts = LOOPBACK_HOSTS if is_loopback(host) else None
-        app = create_app(engine, token, allowed_hosts=hosts)
-        server = uvicorn.Server(_config(app))
-        url = _url(listener)
-        note(f"stackflow serve: {url}")
-        if open_browser:
-            _open_browser(url)
-        with _exit_quietly_on_signals():
-            server.run(sockets=[listener])
+        config_file = str(project.config.path) if project is not None else None
+    host = host or settings.host
+    port = settings.port if port is None else port
+    token = token or settings.token or None
+    _check_address(host, port, token)
+    listener = _bind(host, port)
+    _hand_over(config_file, token, loopback=is_loopback(host))
+    config = _config()
+    config.load()  # build the app before announcing the address
+    server = uvicorn.Server(config)
+    url = _url(listener)
+    note(f"stackflow serve: {url}")
+    if open_browser:
+        _open_browser(url)
+    with _exit_quietly_on_signals():
+        server.run(sockets=[listener])
 
 
-def is_loopback(host: str) -> bool:
-    """Whether `host` is a loopback address (only this machine can connect)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+def _hand_over(config_file: str | None, token: str | None, *, loopback: bool) -> None:
+    """Tell the app factory what this command decided (uvicorn calls it without arguments)."""
+    if config_file is not None:
+        os.environ[CONFIG_PATH_VARIABLE] = config_file
+    if token is not None:
+        os.environ[TOKEN_VARIABLE] = token
+    os.environ[LOOPBACK_ONLY_VARIABLE] = "1" if loopback else "0"
 
 
 def _check_address(host: str, port: int, token: str | None) -> None:
@@ -107,9 +111,10 @@ def _bind_error(host: str, port: int, error: OSError) -> str:
     return f"Cannot listen on {host}:{port}: {reason}."
 
 
-def _config(app: Starlette) -> uvicorn.Config:
+def _config() -> uvicorn.Config:
     return uvicorn.Config(
-        app,
+        APP_FACTORY,
+        factory=True,
         log_level="warning",
         access_log=False,
         lifespan="off",

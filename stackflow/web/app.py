@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 
 from starlette.applications import Starlette
@@ -11,9 +12,11 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount
 
+from stackflow.config import CONFIG_PATH_VARIABLE, LOOPBACK_ONLY_VARIABLE, TOKEN_VARIABLE
 from stackflow.definitions.webhooks import Webhook
 from stackflow.engine.engine import Engine
 from stackflow.errors import StackflowError
+from stackflow.network import LOOPBACK_HOSTS
 from stackflow.web.api import Api
 from stackflow.web.events import ExecutionEvents
 from stackflow.web.guards import (
@@ -35,7 +38,6 @@ from stackflow.web.responses import (
 from stackflow.web.stream import EventHub
 
 BODY_OVERHEAD_BYTES = 64 * 1024
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 def create_app(
@@ -56,8 +58,8 @@ def create_app(
         webhooks: the webhooks to serve (default: the ones of the engine's project).
         allowed_hosts: the Host headers it answers (default: any), e.g. LOOPBACK_HOSTS
             to refuse DNS rebinding when it listens on a loopback address.
-        events: where status changes for `GET /api/events` come from (default: a shared
-            poll of the engine's store).
+        events: where status changes for `GET /api/events` come from (default: the
+            engine's store notifications).
     """
     served = {hook.name: hook for hook in _webhooks(engine, webhooks)}
     hub = EventHub(events or ExecutionEvents(engine))
@@ -81,6 +83,21 @@ def create_app(
             Exception: on_server_error,
         },
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app of the project named by $STACKFLOW_CONFIG (or found from here), for uvicorn.
+
+    `uvicorn --factory stackflow.web.app:app_from_environment` serves it in production
+    (with uvicorn's own options: workers, TLS, proxy headers); `$STACKFLOW_TOKEN` sets the
+    token, and `$STACKFLOW_SERVE_LOOPBACK=1` answers only loopback Host headers.
+    """
+    engine = Engine.from_config(os.environ.get(CONFIG_PATH_VARIABLE) or None)
+    token = os.environ.get(TOKEN_VARIABLE) or None
+    if token is None and engine.project is not None:
+        token = engine.project.config.serve.token
+    loopback = os.environ.get(LOOPBACK_ONLY_VARIABLE) == "1"
+    return create_app(engine, token, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
 
 
 def _bearer(token: str) -> Middleware:

@@ -8,8 +8,8 @@ from test_api_reads import assert_error
 from web_helpers import TOKEN, LiveServer, Project
 
 from stackflow import Engine
+from stackflow.network import LOOPBACK_HOSTS
 from stackflow.web import create_app
-from stackflow.web.app import LOOPBACK_HOSTS
 
 API_ROUTES = [
     ("GET", "/api/workflows"),
