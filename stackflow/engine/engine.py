@@ -112,6 +112,8 @@ class Engine:
             self.schedules.update(project.schedules)
         for schedule in self.schedules.values():
             self._add_workflow(schedule.workflow)
+        for trigger in project.record_triggers.values() if project is not None else ():
+            self._add_workflow(trigger.workflow)
         self.owner = _owner_id()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_parallel_children, thread_name_prefix="stackflow-job"

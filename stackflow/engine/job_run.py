@@ -344,6 +344,11 @@ class JobRun:
         return self.run.store
 
     @property
+    def execution_id(self) -> str:
+        """The id of this job's execution (record triggers start theirs one level deeper)."""
+        return self.row.execution_id
+
+    @property
     def lease(self) -> Lease:
         """The lease under which this job's execution runs."""
         return self.run.lease

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 from stackflow.config import ProjectConfig
 from stackflow.definitions.jobs import WorkflowJob
 from stackflow.definitions.schedules import Schedule
+from stackflow.definitions.triggers import RecordTrigger
 from stackflow.definitions.webhooks import Webhook
 from stackflow.definitions.workflows import Workflow
 from stackflow.errors import ProjectLoadError, UnknownWorkflow
 from stackflow.project.reachability import reachable_jobs
 from stackflow.project.rules import Breach
+from stackflow.project.trigger_rules import TriggerBinding
 
 if TYPE_CHECKING:
     from stackflow.tailordb.registry import TailorDB
@@ -33,6 +35,11 @@ class Project:
     tailordb: TailorDB | None = None
     schedules: dict[str, Schedule] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
+    record_triggers: dict[str, RecordTrigger] = field(default_factory=dict)
+    trigger_bindings: list[TriggerBinding] = field(default_factory=list)
+    """The record triggers without breaches, bound to the namespaces whose writes fire them."""
+    warnings: list[Breach] = field(default_factory=list)
+    """What `stackflow check` warns about without failing (jobs no workflow reaches)."""
     _job_functions: dict[int, dict[str, WorkflowJob]] = field(default_factory=dict, repr=False)
 
     @property
