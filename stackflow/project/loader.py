@@ -309,10 +309,13 @@ def _rule_breaches(
         breaches.extend(rules.workflow_module_breaches(file, defined, locator))
     bound = {id(job): job for job in jobs}
     reachable: list[WorkflowJob] = list(jobs)
+    reached: dict[int, WorkflowJob] = {}
     for workflow in workflows:
         found = reachable_jobs(workflow.main_job)
         breaches.extend(rules.unbound_job_breaches(workflow, found, bound, locator))
         reachable.extend(found)
+        reached.update((id(job), job) for job in found)
+    project.warnings.extend(rules.unreachable_job_warnings(jobs, reached, locator))
     breaches.extend(
         rules.duplicate_name_breaches("job", _distinct(reachable), locator.job, locator)
     )

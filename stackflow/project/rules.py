@@ -21,6 +21,7 @@ UNIQUE_WORKFLOW_NAMES = "unique-workflow-names"
 MAIN_JOB_REQUIRED = "main-job-required"
 DEPS_ARE_JOB_OBJECTS = "deps-are-job-objects"
 VALID_DEFINITION = "valid-definition"
+UNREACHABLE_JOB = "unreachable-job"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 """The stackflow package: errors raised in it while a workflow file loads are definition errors."""
@@ -42,6 +43,12 @@ class Breach:
         return (
             f"{where}: {self.message} [{self.rule}]" if where else f"{self.message} [{self.rule}]"
         )
+
+    def as_warning(self) -> str:
+        """`file:line: warning: message [rule]`: the breach as a warning line."""
+        where = f"{self.file}:{self.line}" if self.file and self.line else self.file
+        text = f"warning: {self.message} [{self.rule}]"
+        return f"{where}: {text}" if where else text
 
     def to_dict(self) -> dict[str, Any]:
         """The breach as a JSON object."""
@@ -125,6 +132,27 @@ def unbound_job_breaches(
             )
         )
     return breaches
+
+
+def unreachable_job_warnings(
+    jobs: Iterable[WorkflowJob], reachable: Mapping[int, object], locator: Locator
+) -> list[Breach]:
+    """A job bound in a loaded module that no workflow reaches (a warning, not a breach)."""
+    warnings = []
+    for job in jobs:
+        if id(job) in reachable:
+            continue
+        file, line = locator.job(job)
+        warnings.append(
+            Breach(
+                UNREACHABLE_JOB,
+                f"job {job.name!r} is not reached by any workflow: no workflow's main job "
+                "reaches it through deps or .trigger/.start calls",
+                file,
+                line,
+            )
+        )
+    return warnings
 
 
 def _bound_in_own_module(job: WorkflowJob) -> bool:
