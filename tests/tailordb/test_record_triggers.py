@@ -235,9 +235,13 @@ def test_a_failing_condition_or_bad_args_refuses_the_write(make_project: MakePro
 
 @pytest.mark.parametrize("transactional", [False, True], ids=["plain-job", "transactional-job"])
 def test_writes_in_jobs_fire_in_their_transaction(
-    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch, transactional: bool
+    make_project: MakeProject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    transactional: bool,
 ) -> None:
     monkeypatch.setenv("TRIGGER_TX", "1" if transactional else "0")
+    monkeypatch.setenv("TRIGGER_MARKS", str(tmp_path))
     config = make_project(workflows={"noted.py": NOTED, "add.py": ADD})
     with Engine.from_config(config) as engine:
         added = engine.wait(engine.start("add", _customer("Ada"), invoker="admin"))
