@@ -435,7 +435,7 @@ class JobRun:
         if isinstance(signal, Suspend):
             self.row.status = JobStatus.WAITING
         else:
-            self.row.status = JobStatus.FAILED
+            self.row.status = JobStatus.CANCELED
             self.row.error_json = json.dumps(CANCELED_ERROR)
             self.row.finished_at_ms = now_ms()
         self.record_result()
