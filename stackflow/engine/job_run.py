@@ -180,6 +180,9 @@ class JobRun:
     def _open_child(self, job: WorkflowJob, input: Any) -> tuple[JobRun | None, Any]:
         """Assign the call its position; return the cached result or a child to run."""
         path = self._next_path()
+        project = self.run.settings.project
+        if project is not None:
+            project.check_bound(job, self.row.stacked_job_name)
         input_json = self.run.encode_payload(
             {} if input is None else input, f"Input of job '{job.name}'"
         )

@@ -308,6 +308,7 @@ def _rule_breaches(
         file = display_path(module.__file__ or module.__name__, project.root)
         breaches.extend(rules.workflow_module_breaches(file, defined, locator))
     bound = {id(job): job for job in jobs}
+    project.bound_jobs = bound
     reachable: list[WorkflowJob] = list(jobs)
     reached: dict[int, WorkflowJob] = {}
     for workflow in workflows:

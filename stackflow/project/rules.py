@@ -118,20 +118,25 @@ def unbound_job_breaches(
     """Every job a workflow can reach is bound to a module-level name in a loaded module."""
     breaches = []
     for job in reachable:
-        if id(job) in bound or _bound_in_own_module(job):
+        if is_bound(job, bound):
             continue
         file, line = locator.job(job)
-        breaches.append(
-            Breach(
-                JOBS_BOUND_AT_MODULE_LEVEL,
-                f"job {job.name!r} (reachable from workflow {workflow.name!r}) must be bound "
-                f"to a module-level name in a loaded module; its body is at "
-                f"{locator.place((file, line))}",
-                file,
-                line,
-            )
-        )
+        message = unbound_job_message(job, f"reachable from workflow {workflow.name!r}", locator)
+        breaches.append(Breach(JOBS_BOUND_AT_MODULE_LEVEL, message, file, line))
     return breaches
+
+
+def is_bound(job: WorkflowJob, bound: Mapping[int, object]) -> bool:
+    """Whether `job` is bound to a module-level name (of a loaded module, or its own)."""
+    return id(job) in bound or _bound_in_own_module(job)
+
+
+def unbound_job_message(job: WorkflowJob, how: str, locator: Locator) -> str:
+    """The rule-2 message for a reachable job that no module-level name holds."""
+    return (
+        f"job {job.name!r} ({how}) must be bound to a module-level name in a loaded module; "
+        f"its body is at {locator.place(locator.job(job))}"
+    )
 
 
 def unreachable_job_warnings(
