@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from stackflow.asyncbridge import run_sync
-from stackflow.clock import new_id, now_ms
+from stackflow.clock import job_execution_id, now_ms
 from stackflow.definitions.context import JobContext
 from stackflow.definitions.handles import JobHandle, completed_handle, failed_handle
 from stackflow.definitions.jobs import WorkflowJob
@@ -497,8 +497,9 @@ class JobRun:
 def _new_row(
     run: ExecutionRun, job: WorkflowJob, path: str, stacked: str, input_json: str, attempt: int
 ) -> JobRow:
+    seq = run.next_seq()
     return JobRow(
-        id=new_id(),
+        id=job_execution_id(run.lease.execution_id, seq),
         execution_id=run.lease.execution_id,
         call_path=path,
         job_name=job.name,
@@ -508,7 +509,7 @@ def _new_row(
         version=job.version,
         started_at_ms=now_ms(),
         input_json=input_json,
-        seq=run.next_seq(),
+        seq=seq,
     )
 
 

@@ -48,7 +48,7 @@ EXECUTION_COLUMNS = (
     "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id)"
 )
 JOB_COLUMNS = (
-    "id, execution_id, call_path, job_name, stacked_job_name, status, attempt, version, "
+    "execution_id, call_path, job_name, stacked_job_name, status, attempt, version, "
     "started_at, finished_at, input, result, error, logs, failure_cause, seq"
 )
 WAIT_COLUMNS = (
@@ -57,6 +57,21 @@ WAIT_COLUMNS = (
 LEASE_COLUMNS = (
     "id, workflow_name, fence, arg, invoker, retries, run_count, cancel_requested, created_at"
 )
+
+
+INSERT_JOB = (
+    "INSERT INTO job_executions (execution_id, call_path, job_name, stacked_job_name, "
+    "status, attempt, version, started_at, finished_at, input, result, error, logs, "
+    "failure_cause, seq) SELECT :execution_id, :call_path, :job_name, :stacked_job_name, "
+    ":status, :attempt, :version, :started_at, :finished_at, :input, :result, :error, :logs, "
+    ":failure_cause, :seq"
+)
+UPDATE_JOB = (
+    "UPDATE job_executions SET status = :status, finished_at = :finished_at, "
+    "result = :result, error = :error, logs = :logs, failure_cause = :failure_cause "
+    "WHERE execution_id = :execution_id AND seq = :seq"
+)
+JOB_AT_SEQ = "SELECT 1 FROM job_executions WHERE execution_id = :execution_id AND seq = :seq"
 
 
 @dataclass(frozen=True)
@@ -125,25 +140,18 @@ class Queries:
     select_jobs: str = (
         f"SELECT {JOB_COLUMNS} FROM job_executions WHERE execution_id = :execution_id ORDER BY seq"
     )
-    insert_job: str = (
-        "INSERT INTO job_executions (id, execution_id, call_path, job_name, stacked_job_name, "
-        "status, attempt, version, started_at, finished_at, input, result, error, logs, "
-        "failure_cause, seq) SELECT :id, :execution_id, :call_path, :job_name, "
-        ":stacked_job_name, :status, :attempt, :version, :started_at, :finished_at, :input, "
-        f":result, :error, :logs, :failure_cause, :seq WHERE {FENCED} "
-        "ON CONFLICT (execution_id, seq) DO NOTHING"
-    )
-    update_job: str = (
-        "UPDATE job_executions SET status = :status, finished_at = :finished_at, "
-        "result = :result, error = :error, logs = :logs, failure_cause = :failure_cause "
-        f"WHERE execution_id = :execution_id AND seq = :seq AND {FENCED}"
-    )
+    insert_job: str = f"{INSERT_JOB} WHERE {FENCED} AND NOT EXISTS ({JOB_AT_SEQ})"
+    insert_last_job: str = f"{INSERT_JOB} WHERE NOT EXISTS ({JOB_AT_SEQ})"
+    """The main job's last write, in the transaction whose first statement finished the
+    execution under its lease (so it needs no fence of its own)."""
+    update_job: str = f"{UPDATE_JOB} AND {FENCED}"
+    update_last_job: str = UPDATE_JOB
     write_outcome: str = (
         f"SELECT (SELECT 1 FROM executions WHERE {OWNED}), "
-        "(SELECT id FROM job_executions WHERE execution_id = :execution_id AND seq = :seq)"
+        "(SELECT 1 FROM job_executions WHERE execution_id = :execution_id AND seq = :seq)"
     )
     """After a job write that changed nothing: was the lease lost, or is the row already
-    there (an earlier attempt whose commit was not acknowledged before a disconnect)?"""
+    there (this very write, whose commit was not acknowledged before a disconnect)?"""
     abandon_jobs: str = (
         f"UPDATE job_executions SET status = '{JobStatus.FAILED}', finished_at = :now, "
         f"error = :error WHERE execution_id = :execution_id AND status = '{JobStatus.RUNNING}' "
@@ -206,7 +214,7 @@ class Queries:
     # claims (run by each store inside its own claim transaction)
     claim_candidates: str = (
         f"SELECT id, workflow_name FROM executions WHERE {RUNNABLE_NOW} {{scope}} "
-        "ORDER BY created_at, id LIMIT :lookahead"
+        "ORDER BY id LIMIT :lookahead"
     )
     running_counts: str = (
         f"SELECT workflow_name, count(*) FROM executions WHERE status = '{ExecutionStatus.RUNNING}'"
