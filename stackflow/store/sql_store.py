@@ -215,6 +215,8 @@ class SqlStore:
         return StatusChange(new.id, new.workflow_name, ExecutionStatus.PENDING)
 
     def trigger_depth_txn(self, connection: Any, execution_id: str) -> int:
+        if not is_execution_id(execution_id):
+            return 0
         found = connection.execute(self.queries.trigger_depth, {"id": execution_id}).fetchone()
         return int(found[0]) if found else 0
 
