@@ -23,24 +23,35 @@ _MSGSPEC_PATH = re.compile(r"^(?P<message>.*) - at `\$(?P<path>[^`]*)`$", re.DOT
 
 
 class Unresolved(Exception):
-    """An annotation names something not defined yet (resolved when the job first runs)."""
+    """An annotation names something not defined yet (looked at again when the job runs)."""
 
 
 def boundary_types(body: Callable[..., Any], takes_input: bool) -> tuple[Any, Any]:
     """(input type, result type) of a body from its annotations; None where there is none.
 
-    Raises Unresolved when an annotation cannot be evaluated yet.
+    Only these two annotations are evaluated (a `ctx: JobContext` imported for type
+    checking only is never looked at). Raises Unresolved when one names something not
+    defined yet.
     """
-    if not getattr(body, "__annotations__", None):
+    annotations = getattr(body, "__annotations__", None)
+    if not annotations:
         return None, None
+    input_name = _input_parameter(body) if takes_input else None
+    input_type = _evaluate(body, annotations.get(input_name)) if input_name else None
+    return input_type, _evaluate(body, annotations.get("return"))
+
+
+def _evaluate(body: Callable[..., Any], annotation: Any) -> Any:
+    """The object a (possibly string) annotation names, in the body's module."""
+    if not isinstance(annotation, str):
+        return annotation
+    scope = dict(getattr(body, "__globals__", {}))
     try:
-        hints = typing.get_type_hints(body)
+        return eval(annotation, scope)  # what typing.get_type_hints does with strings
     except NameError as error:
         raise Unresolved(str(error)) from None
     except Exception:
-        return None, None
-    input_name = _input_parameter(body) if takes_input else None
-    return hints.get(input_name) if input_name else None, hints.get("return")
+        return None
 
 
 def _input_parameter(body: Callable[..., Any]) -> str | None:

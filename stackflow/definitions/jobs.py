@@ -134,15 +134,16 @@ class WorkflowJob(Generic[In, Out]):
         self._resolve_types(at_definition=True)
 
     def _resolve_types(self, *, at_definition: bool = False) -> None:
-        """Find the converters; an annotation not defined yet is looked at on first use."""
+        """Find the converters; an annotation not defined yet is looked at on first use
+        (and, if it is still not defined then, e.g. imported for type checking only, the
+        value passes through as it is)."""
         try:
             input_type, result_type = boundary_types(self.body, self.arity > 0)
-        except Unresolved as error:
-            if not at_definition:
-                raise DefinitionError(
-                    f"the annotations of job {self.name!r} cannot be resolved: {error}"
-                ) from None
-            self._to_input, self._to_result = self._late_input, self._late_result
+        except Unresolved:
+            if at_definition:
+                self._to_input, self._to_result = self._late_input, self._late_result
+            else:
+                self._to_input = self._to_result = None
             return
         self._to_input = input_converter(self.name, input_type)
         self._to_result = output_converter(self.name, result_type)

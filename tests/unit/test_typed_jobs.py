@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pydantic
 import pytest
@@ -19,6 +19,9 @@ import pytest
 from stackflow import JobContext, create_workflow, create_workflow_job, workflow_job
 from stackflow.engine.engine import Engine
 from stackflow.errors import InvalidJobInput
+
+if TYPE_CHECKING:
+    from collections import OrderedDict as Ghost
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPING = ROOT / "tests" / "typing"
@@ -192,6 +195,32 @@ def test_pydantic_inputs_are_validated() -> None:
     assert job.trigger({"order_id": "o1", "cents": "5"}) == {"cents": 5}
     with pytest.raises(InvalidJobInput, match=r"not a valid Refund: cents: Input should be"):
         job.trigger({"order_id": "o1", "cents": "five"})
+
+
+def _late(order: LateOrder) -> LateOrder:
+    return LateOrder(order.qty + 1)
+
+
+late_job = create_workflow_job(name="late", body=_late)  # LateOrder is not defined yet
+
+
+@dataclass
+class LateOrder:
+    qty: int
+
+
+def _ghost(ghost: Ghost, ctx: JobContext) -> Ghost:  # Ghost exists for type checkers only
+    return ghost
+
+
+ghost_job = create_workflow_job(name="ghost", body=_ghost)
+
+
+def test_annotations_are_resolved_when_the_job_first_runs() -> None:
+    assert late_job.trigger({"qty": 1}) == LateOrder(2)
+    with pytest.raises(InvalidJobInput, match="qty: Expected `int`, got `str`"):
+        late_job.trigger({"qty": "1"})
+    assert ghost_job.trigger({"anything": [1]}) == {"anything": [1]}
 
 
 def test_plain_jobs_pass_their_input_through_untouched() -> None:
