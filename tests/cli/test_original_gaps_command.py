@@ -151,3 +151,72 @@ def test_a_wait_that_times_out_lets_the_next_wait_continue_at_once(run: Run, pro
     assert finished.code == 0, finished.stderr
     assert finished.json()["status"] == "SUCCESS"
     assert time.monotonic() - began < 12  # the job's 3 s and start-up, not a 15 s lease
+
+
+HIDDEN = """
+from stackflow import create_workflow, create_workflow_job
+
+HIDDEN = [create_workflow_job(name=f"hidden-{n}", body=lambda input: input) for n in range(2)]
+
+
+def _main(input):
+    return HIDDEN[0].trigger({})
+
+
+main = create_workflow_job(name="hidden-main", body=_main)
+workflow = create_workflow(name="hidden", main_job=main)
+"""
+
+
+def test_check_finds_a_triggered_job_held_only_by_a_list(run: Run, project: Path) -> None:
+    (project / "workflows" / "hidden.py").write_text(HIDDEN)
+    done = run("check")
+    assert done.code == 1
+    assert done.one_error_line() == (
+        "workflows/hidden.py:4: job 'hidden-0' (reachable from workflow 'hidden') must be bound "
+        "to a module-level name in a loaded module; its body is at workflows/hidden.py:4 "
+        "[jobs-bound-at-module-level]"
+    )
+
+
+TYPED = """
+from dataclasses import dataclass
+
+from stackflow import JobContext, create_workflow, workflow_job
+
+
+@dataclass
+class Order:
+    id: str
+    qty: int
+
+
+@dataclass
+class Receipt:
+    order_id: str
+    total: int
+
+
+@workflow_job("place-order")
+def place_order(order: Order, ctx: JobContext) -> Receipt:
+    return Receipt(order.id, order.qty * 10)
+
+
+workflow = create_workflow(name="typed", main_job=place_order)
+"""
+
+
+def test_a_typed_workflow_validates_its_argument(run: Run, project: Path) -> None:
+    (project / "workflows" / "typed.py").write_text(TYPED)
+    good = run(
+        "workflow", "start", "typed", "-m", "admin", "-a", '{"id": "o1", "qty": 2}', "-W", "-j"
+    )
+    assert good.code == 0, good.stderr
+    assert good.json()["result"] == {"order_id": "o1", "total": 20}
+    bad = run(
+        "workflow", "start", "typed", "-m", "admin", "-a", '{"id": "o1", "qty": "two"}', "-W", "-j"
+    )
+    assert bad.code == 1
+    assert bad.json()["error"]["message"] == (
+        "Input of job 'place-order' is not a valid Order: qty: Expected `int`, got `str`"
+    )
