@@ -1,10 +1,4 @@
-"""Typed job boundaries: a body's input and result types, validated and rebuilt from JSON.
-
-A body whose input is annotated with a pydantic model, a dataclass or a TypedDict gets
-its input validated and converted when the job starts (a bad input fails the job with an
-error naming the field); a caller of `job.trigger` gets a result of the annotated result
-type rebuilt from the stored JSON. Any other annotation (dict, Any, none) costs nothing.
-"""
+"""Typed job boundaries: a body's input and result types, validated and rebuilt from JSON."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The project rules for record triggers: unique names, a known machine user, and a type in a
-namespace that shares the store's database."""
+"""The project rules for record triggers: unique names, known machine users, watchable types."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Firing record triggers: each changed row's event starts the workflows that want it, in the
-write's own transaction, through the store's own statement."""
+"""Firing record triggers: each changed row starts its workflows in the write's transaction."""
 
 from __future__ import annotations
 
