@@ -68,6 +68,9 @@ CREATE TRIGGER executions_changed AFTER UPDATE OF status ON executions
 -- all, p_caps per workflow as {"name": cap}) one claimer at a time counts the running
 -- executions, holding the lock only for this call. Candidates are read without locks;
 -- only the chosen rows are locked (SKIP LOCKED: one a stale writer holds is left).
+-- A claim commits without waiting for the disk: it records no outcome, and one lost in
+-- a server crash is claimed again, as if its worker had died (any later durable commit
+-- flushes it anyway, the WAL being written in order).
 CREATE FUNCTION stackflow_claim(
     p_owner TEXT, p_lease_ms BIGINT, p_now BIGINT, p_limit INTEGER, p_names TEXT[],
     p_id UUID, p_max_running INTEGER, p_caps JSONB
@@ -84,6 +87,7 @@ BEGIN
         PERFORM pg_advisory_xact_lock(8319678123456346989);
     END IF;
     server_now := stackflow_now_ms();
+    PERFORM set_config('synchronous_commit', 'off', true);
     WITH candidates AS (
         SELECT c.id, c.workflow_name FROM executions c
         WHERE (c.status IN ('PENDING', 'PENDING_RESUME')
