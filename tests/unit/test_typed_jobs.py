@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections import OrderedDict as Ghost
 
 ROOT = Path(__file__).resolve().parents[2]
-TYPING = ROOT / "tests" / "typing"
+TYPING = ROOT / "tests" / "typecheck"
 REVEAL = TYPING / "reveal_jobs.py"
 MISUSE = TYPING / "misuse_jobs.py"
 
