@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TYPING = ROOT / "tests" / "typecheck"
 REVEAL = TYPING / "reveal_jobs.py"
 MISUSE = TYPING / "misuse_jobs.py"
+FILES = (str(REVEAL), str(MISUSE))
 
 
 # What the type checkers see --------------------------------------------------------------
@@ -90,7 +91,7 @@ def _pyright(tmp_path: Path) -> tuple[dict[int, str], set[int]]:
         )
     )
     done = subprocess.run(
-        ["basedpyright", "-p", str(config), "--outputjson", str(REVEAL), str(MISUSE)],
+        [sys.executable, "-m", "basedpyright", "-p", str(config), "--outputjson", *FILES],
         cwd=ROOT,
         capture_output=True,
         text=True,
