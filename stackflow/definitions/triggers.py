@@ -84,8 +84,8 @@ def record_trigger_json(trigger: RecordTrigger) -> dict[str, Any]:
 
 def create_record_trigger(
     name: str,
-    *,
     type: str,
+    *,
     workflow: Workflow,
     on: Iterable[str] = RECORD_OPS,
     machine_user: str | None = None,
