@@ -26,7 +26,12 @@ from stackflow.tailordb.query import (
 )
 from stackflow.tailordb.registry import Namespace
 from stackflow.tailordb.statements import execute
-from stackflow.tailordb.triggers import TriggeredWrite, trigger_source, write_and_fire
+from stackflow.tailordb.triggers import (
+    TriggeredWrite,
+    TriggerSource,
+    trigger_source,
+    write_and_fire,
+)
 
 T = TypeVar("T")
 
@@ -173,7 +178,7 @@ class Db:
         source = trigger_source(self.namespace)
         active = open_transaction(self.namespace)
         if active is not None:
-            return write_and_fire(active.conn, active.outbox, source, write)
+            return _in_savepoint(active, source, write)
         with namespace_transaction(self.namespace):
             own = open_transaction(self.namespace)
             assert own is not None
@@ -181,3 +186,18 @@ class Db:
 
     def __repr__(self) -> str:
         return f"<Db namespace={self.namespace.name!r}>"
+
+
+def _in_savepoint(active: OpenTransaction, source: TriggerSource, write: TriggeredWrite) -> Outcome:
+    """The write and its executions in a savepoint: a refused trigger undoes both, even when
+    the caller catches the error and commits the rest of its transaction."""
+    savepoint = active.conn.begin_nested()
+    mark = active.outbox.mark()
+    try:
+        outcome = write_and_fire(active.conn, active.outbox, source, write)
+    except BaseException:
+        savepoint.rollback()
+        active.outbox.discard_after(mark)
+        raise
+    savepoint.commit()
+    return outcome

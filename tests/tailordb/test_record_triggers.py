@@ -217,6 +217,22 @@ def test_condition_filters_and_args_shape_the_argument(make_project: MakeProject
     }
 
 
+def test_a_refused_write_in_a_transaction_is_undone_whole(make_project: MakeProject) -> None:
+    picky = VIP.replace(
+        'condition=lambda event: (event["new"]["credit"] or 0) >= 100,',
+        'condition=lambda event: 1 / 0 if event["new"]["name"] == "Bad" else True,',
+    )
+    config = make_project(workflows={"vip.py": picky})
+    db = get_db("tailordb")
+    with db.transaction() as trx:
+        trx.insert_into("Customer").values(_customer("First")).execute()
+        with pytest.raises(RecordTriggerError, match="ZeroDivisionError"):
+            trx.insert_into("Customer").values([_customer("Second"), _customer("Bad")]).execute()
+    # the caller caught the error and committed: the refused statement left nothing behind
+    assert db.select_from("Customer").select(["name"]).execute() == [{"name": "First"}]
+    assert len(_executions(config, "greet-vip")) == 1
+
+
 def test_a_failing_condition_or_bad_args_refuses_the_write(make_project: MakeProject) -> None:
     broken = VIP.replace(
         'condition=lambda event: (event["new"]["credit"] or 0) >= 100,',
