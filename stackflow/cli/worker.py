@@ -20,9 +20,7 @@ def _log(line: str) -> None:
 
 def _install_stop_handlers(worker: Worker) -> None:
     def stop(signum: int, frame: FrameType | None) -> None:
-        if not worker.stopping:
-            _log("Stopping: finishing the running executions (signal again to release them).")
-        worker.request_stop()
+        worker.request_stop()  # only a flag: the worker's loop says it is stopping
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

@@ -120,7 +120,10 @@ class Worker:
                 if not self._held:
                     return
                 if not announced:
-                    self.log(f"{_stamp()} stopping: finishing {len(self._held)} execution(s)")
+                    self.log(
+                        f"{_stamp()} Stopping: finishing {len(self._held)} running "
+                        "execution(s) (signal again to release them)."
+                    )
                     announced = True
             else:
                 self._claim_logging_errors(pool)
