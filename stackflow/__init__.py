@@ -5,6 +5,7 @@ from stackflow.definitions.handles import JobHandle
 from stackflow.definitions.jobs import WorkflowJob, create_workflow_job, workflow_job
 from stackflow.definitions.policies import ConcurrencyPolicy, RetryPolicy
 from stackflow.definitions.schedules import Schedule, create_schedule
+from stackflow.definitions.triggers import RecordTrigger, create_record_trigger
 from stackflow.definitions.waitpoints import WaitPoint, create_wait_point
 from stackflow.definitions.webhooks import Webhook, create_webhook
 from stackflow.definitions.workflows import Workflow, create_workflow
@@ -38,6 +39,7 @@ __all__ = [
     "NonDeterminismError",
     "NotCancelable",
     "NotResumable",
+    "RecordTrigger",
     "RetryPolicy",
     "Schedule",
     "StackflowError",
@@ -46,6 +48,7 @@ __all__ = [
     "Webhook",
     "Workflow",
     "WorkflowJob",
+    "create_record_trigger",
     "create_schedule",
     "create_wait_point",
     "create_webhook",

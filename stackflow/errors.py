@@ -129,3 +129,11 @@ class LeaseLost(BaseException):
     A control-flow signal: it derives from BaseException so that job code
     catching Exception does not swallow it.
     """
+
+
+class InvalidJobInput(StackflowError, ValueError):
+    """A typed job's input does not fit the type its body declares."""
+
+
+class InvalidJobResult(StackflowError, ValueError):
+    """A typed job's result does not fit the type its body declares."""

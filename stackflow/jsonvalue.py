@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -27,7 +28,21 @@ def _default(value: Any) -> Any:
         return format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
-    raise TypeError
+    fields = _record_fields(value)
+    if fields is None:
+        raise TypeError
+    return fields
+
+
+def _record_fields(value: Any) -> dict[str, Any] | None:
+    """The fields of a dataclass instance or a pydantic model (typed jobs' values), or None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and hasattr(type(value), "model_fields"):
+        fields: dict[str, Any] = dump()
+        return fields
+    return None
 
 
 _ENCODER = json.JSONEncoder(
@@ -97,6 +112,9 @@ def _find_non_json(value: Any, path: str, seen: set[int]) -> tuple[str, str] | N
     """Return (path, type description) of the first non-JSON part of value, or None."""
     if value is None or isinstance(value, str | bool | int | date):
         return None
+    fields = _record_fields(value)
+    if fields is not None:
+        return _find_non_json(fields, path, seen)
     if isinstance(value, float):
         return (path, f"float {value!r}") if math.isnan(value) or math.isinf(value) else None
     if isinstance(value, dict | list | tuple):

@@ -54,6 +54,8 @@ class JobStatus(StrEnum):
     WAITING = "WAITING"
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
+    CANCELED = "CANCELED"
+    """Stopped by a cancel of its execution."""
 
 
 RESUMABLE_STATUSES = frozenset(

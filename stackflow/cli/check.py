@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from stackflow.cli.common import EXIT_FAILED, config_option, json_option, print_json
+from stackflow.definitions.triggers import RecordTrigger, record_trigger_json
 from stackflow.definitions.webhooks import Webhook, webhook_json
 from stackflow.project.loader import load_project
 from stackflow.project.project import Project
@@ -33,28 +34,49 @@ def _webhook_line(webhook: Webhook) -> str:
     )
 
 
+def _trigger_line(trigger: RecordTrigger) -> str:
+    user = f" as {trigger.machine_user}" if trigger.machine_user else ""
+    condition = " when its condition holds" if trigger.condition is not None else ""
+    return (
+        f"  record trigger {trigger.name}: {trigger.type_name} {', '.join(trigger.ops)} "
+        f"starts {trigger.workflow.name}{user}{condition}"
+    )
+
+
 def _report_ok(project: Project, as_json: bool) -> None:
     workflows, jobs = len(project.workflows), len(project.jobs)
     webhooks = sorted(project.webhooks.values(), key=lambda webhook: webhook.name)
+    triggers = sorted(project.record_triggers.values(), key=lambda trigger: trigger.name)
     if as_json:
         shaped: dict[str, Any] = {"ok": True, "workflows": workflows, "jobs": jobs}
         if webhooks:
             shaped["webhooks"] = [webhook_json(webhook) for webhook in webhooks]
+        if triggers:
+            shaped["triggers"] = [record_trigger_json(trigger) for trigger in triggers]
+        if project.warnings:
+            shaped["warnings"] = [warning.to_dict() for warning in project.warnings]
         print_json(shaped)
         return
+    for warning in project.warnings:
+        click.echo(warning.as_warning(), err=True)
     counts = f"{_plural(workflows, 'workflow')}, {_plural(jobs, 'job')}"
     if webhooks:
         counts += f", {_plural(len(webhooks), 'webhook')}"
+    if triggers:
+        counts += f", {_plural(len(triggers), 'record trigger')}"
     click.echo(f"OK: {counts}")
     for webhook in webhooks:
         click.echo(_webhook_line(webhook))
+    for trigger in triggers:
+        click.echo(_trigger_line(trigger))
 
 
 @click.command("check")
 @config_option
 @json_option
 def check(config_path: str | None, as_json: bool) -> None:
-    """Load the project and report every rule breach (exit 1 if any)."""
+    """Load the project and report every rule breach (exit 1 if any); warn about jobs no
+    workflow reaches."""
     project = load_project(config_path)
     if project.breaches:
         _report_breaches(project, as_json)

@@ -10,6 +10,7 @@ from stackflow.cli.generate import generate
 from stackflow.cli.init import init
 from stackflow.cli.schedule import schedule
 from stackflow.cli.serve import serve
+from stackflow.cli.trigger import trigger
 from stackflow.cli.worker import worker
 from stackflow.cli.workflow import workflow
 
@@ -18,6 +19,6 @@ def register(cli: click.Group) -> None:
     """Add the commands to `cli` (each module owns its own commands)."""
     if cli.commands:
         return
-    for command in (check, db, generate, init, schedule, serve, worker, workflow):
+    for command in (check, db, generate, init, schedule, serve, trigger, worker, workflow):
         cli.add_command(command)
     cli.add_command(serve, "ui")

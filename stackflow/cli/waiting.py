@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -11,7 +12,7 @@ from stackflow.cli.common import UsageError, note
 from stackflow.durations import parse_duration, show_duration
 from stackflow.engine.engine import Engine
 from stackflow.engine.waiting import WaitProgress
-from stackflow.records import Execution, JobStatus
+from stackflow.records import Execution, ExecutionStatus, JobStatus
 
 if TYPE_CHECKING:
     from rich.status import Status
@@ -109,8 +110,10 @@ def follow(
     interval_seconds: float,
     timeout_seconds: float | None = None,
     quiet: bool = False,
+    until: Sequence[ExecutionStatus] = (),
 ) -> Execution:
-    """The execution once SUCCESS, FAILED, CANCELED or WAITING on a wait point, with progress."""
+    """The execution once SUCCESS, FAILED, CANCELED or WAITING on a wait point (or in one of
+    the `until` statuses), with progress."""
     progress = Progress(quiet=quiet)
     try:
         return engine.wait(
@@ -118,6 +121,7 @@ def follow(
             timeout_seconds,
             on_progress=progress,
             progress_interval_seconds=interval_seconds,
+            until=[str(status) for status in until],
         )
     finally:
         progress.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -66,17 +66,24 @@ def follow_and_show(
     timeout_seconds: float | None = None,
     as_json: bool,
     with_logs: bool,
+    until: Sequence[ExecutionStatus] = (),
 ) -> None:
-    """Wait for the execution to stop, print it, exit 1 if it FAILED."""
+    """Wait for the execution to stop, print it, exit 1 if it FAILED.
+
+    With `until`: wait until it is in one of those statuses (exit 0), exit 1 if it
+    settles in another.
+    """
     execution = follow(
         engine,
         execution_id,
         interval_seconds=interval_seconds,
         timeout_seconds=timeout_seconds,
         quiet=as_json,
+        until=until,
     )
     show_execution(execution, as_json=as_json, with_logs=with_logs)
-    if execution.status == ExecutionStatus.FAILED:
+    failed = execution.status not in until if until else execution.status == ExecutionStatus.FAILED
+    if failed:
         sys.exit(EXIT_FAILED)
 
 
@@ -310,6 +317,14 @@ def resume(
 
 @workflow.command("wait")
 @click.argument("execution_id")
+@click.option(
+    "-u",
+    "--until",
+    "until_text",
+    metavar="STATUS[,STATUS]",
+    help="Return as soon as the execution is in one of these statuses (exit 1 if it settles "
+    "in another).",
+)
 @timeout_option
 @interval_option
 @logs_option
@@ -317,13 +332,16 @@ def resume(
 @json_option
 def wait_for(
     execution_id: str,
+    until_text: str | None,
     timeout_seconds: float,
     interval_seconds: float,
     with_logs: bool,
     config_path: str | None,
     as_json: bool,
 ) -> None:
-    """Wait until execution EXECUTION_ID stops; exit 1 if it FAILED or the timeout passed."""
+    """Wait until execution EXECUTION_ID stops (or reaches an --until status); exit 1 if it
+    FAILED (or settled in another status) or the timeout passed."""
+    until = parse_statuses(until_text)
     with open_engine(config_path, runs_jobs=True) as engine:
         follow_and_show(
             engine,
@@ -332,6 +350,7 @@ def wait_for(
             timeout_seconds=timeout_seconds,
             as_json=as_json,
             with_logs=with_logs,
+            until=until,
         )
 
 

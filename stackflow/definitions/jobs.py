@@ -5,10 +5,19 @@ from __future__ import annotations
 import hashlib
 import inspect
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 
+from typing_extensions import TypeVar
+
+from stackflow.definitions.boundary import (
+    Convert,
+    Unresolved,
+    boundary_types,
+    input_converter,
+    output_converter,
+)
 from stackflow.definitions.handles import JobHandle, completed_handle
 from stackflow.definitions.local import run_local
 from stackflow.definitions.names import attribute_name, check_name
@@ -21,6 +30,11 @@ if TYPE_CHECKING:
     from stackflow.definitions.context import JobContext
 
 VERSION_LENGTH = 12
+
+In = TypeVar("In", default=Any)
+"""A job's input type (`WorkflowJob[In, Out]`), from its body's first parameter."""
+Out = TypeVar("Out", default=Any)
+"""A job's result type, from its body's return annotation (of the coroutine when async)."""
 
 
 def _body_arity(name: str, body: Callable[..., Any]) -> int:
@@ -85,14 +99,19 @@ def _timeout_seconds(name: str, timeout: str | float | None) -> float | None:
     return seconds
 
 
-class WorkflowJob:
-    """A job: a named body that can call its deps; made by create_workflow_job."""
+class WorkflowJob(Generic[In, Out]):
+    """A job: a named body that can call its deps; made by create_workflow_job.
+
+    Typed by its body: `WorkflowJob[In, Out]`, so `job.trigger(x)` returns `Out` and
+    `job.start(x)` a `JobHandle[Out]`. With `In` a pydantic model, a dataclass or a
+    TypedDict the input is validated and converted when the job starts.
+    """
 
     def __init__(
         self,
         name: str,
         body: Callable[..., Any],
-        deps: Iterable[WorkflowJob] = (),
+        deps: Iterable[WorkflowJob[Any, Any]] = (),
         *,
         transactional: bool | str = False,
         timeout: str | float | None = None,
@@ -108,6 +127,34 @@ class WorkflowJob:
         self.retry_policy = check_retry_policy(f"job {name!r}", retry_policy)
         self.is_async = inspect.iscoroutinefunction(body)
         self.arity = _body_arity(name, body)
+        self._to_input: Convert | None = None
+        """JSON → the body's input type (validating), None for plain inputs."""
+        self._to_result: Convert | None = None
+        """JSON → the body's result type, None for plain results."""
+        self._resolve_types(at_definition=True)
+
+    def _resolve_types(self, *, at_definition: bool = False) -> None:
+        """Find the converters; an annotation not defined yet is looked at on first use
+        (and, if it is still not defined then, e.g. imported for type checking only, the
+        value passes through as it is)."""
+        try:
+            input_type, result_type = boundary_types(self.body, self.arity > 0)
+        except Unresolved:
+            if at_definition:
+                self._to_input, self._to_result = self._late_input, self._late_result
+            else:
+                self._to_input = self._to_result = None
+            return
+        self._to_input = input_converter(self.name, input_type)
+        self._to_result = output_converter(self.name, result_type)
+
+    def _late_input(self, value: Any) -> Any:
+        self._resolve_types()
+        return value if self._to_input is None else self._to_input(value)
+
+    def _late_result(self, value: Any) -> Any:
+        self._resolve_types()
+        return value if self._to_result is None else self._to_result(value)
 
     @property
     def attribute_name(self) -> str:
@@ -132,45 +179,157 @@ class WorkflowJob:
         return digest[:VERSION_LENGTH]
 
     def invoke(self, input: Any, ctx: JobContext | None) -> Any:
-        """Call the body with the arguments its signature takes (a coroutine if async)."""
+        """Call the body with the arguments its signature takes (a coroutine if async).
+
+        A typed input is validated and converted first (InvalidJobInput names the field).
+        """
         if self.arity == 0:
             return self.body()
+        if self._to_input is not None:
+            input = self._to_input(input)
         if self.arity == 1:
             return self.body(input)
         return self.body(input, ctx)
 
-    def trigger(self, input: Any = None) -> Any:
+    def trigger(self, input: In | None = None) -> Out:
         """Run this job and return its result.
 
         Inside a running job: a durable child call. Outside any execution:
         the body runs here with no persistence (local mode, for unit tests).
         """
         runner = current_runner.get()
-        if runner is None:
-            return run_local(self, input)
-        return runner.call_child(self, input)
+        value = run_local(self, input) if runner is None else runner.call_child(self, input)
+        return value if self._to_result is None else self._to_result(value)  # type: ignore[no-any-return]
 
-    def start(self, input: Any = None) -> JobHandle:
+    def start(self, input: In | None = None) -> JobHandle[Out]:
         """Start this job in parallel and return a handle to its result."""
         runner = current_runner.get()
         if runner is None:
             return completed_handle(self.trigger(input))
-        return runner.start_child(self, input)
+        return runner.start_child(self, input).with_result_type(self._to_result)
 
     def __repr__(self) -> str:
         return f"<WorkflowJob {self.name!r}>"
 
 
+Deps = Iterable[WorkflowJob[Any, Any]]
+
+
+class JobDecorator(Protocol):
+    """What `@workflow_job(...)` returns: it makes a typed WorkflowJob of the body."""
+
+    @overload
+    def __call__(
+        self, body: Callable[[In, JobContext], Coroutine[Any, Any, Out]], /
+    ) -> WorkflowJob[In, Out]: ...
+
+    @overload
+    def __call__(self, body: Callable[[In, JobContext], Out], /) -> WorkflowJob[In, Out]: ...
+
+    @overload
+    def __call__(
+        self, body: Callable[[In], Coroutine[Any, Any, Out]], /
+    ) -> WorkflowJob[In, Out]: ...
+
+    @overload
+    def __call__(self, body: Callable[[In], Out], /) -> WorkflowJob[In, Out]: ...
+
+    @overload
+    def __call__(
+        self, body: Callable[[], Coroutine[Any, Any, Out]], /
+    ) -> WorkflowJob[Any, Out]: ...
+
+    @overload
+    def __call__(self, body: Callable[[], Out], /) -> WorkflowJob[Any, Out]: ...
+
+    def __call__(self, body: Callable[..., Any], /) -> WorkflowJob[Any, Any]: ...
+
+
+@overload
+def create_workflow_job(
+    name: str,
+    body: Callable[[In, JobContext], Coroutine[Any, Any, Out]],
+    deps: Deps = ...,
+    *,
+    transactional: bool | str = ...,
+    timeout: str | float | None = ...,
+    retry_policy: RetryPolicy | None = ...,
+) -> WorkflowJob[In, Out]: ...
+
+
+@overload
+def create_workflow_job(
+    name: str,
+    body: Callable[[In, JobContext], Out],
+    deps: Deps = ...,
+    *,
+    transactional: bool | str = ...,
+    timeout: str | float | None = ...,
+    retry_policy: RetryPolicy | None = ...,
+) -> WorkflowJob[In, Out]: ...
+
+
+@overload
+def create_workflow_job(
+    name: str,
+    body: Callable[[In], Coroutine[Any, Any, Out]],
+    deps: Deps = ...,
+    *,
+    transactional: bool | str = ...,
+    timeout: str | float | None = ...,
+    retry_policy: RetryPolicy | None = ...,
+) -> WorkflowJob[In, Out]: ...
+
+
+@overload
+def create_workflow_job(
+    name: str,
+    body: Callable[[In], Out],
+    deps: Deps = ...,
+    *,
+    transactional: bool | str = ...,
+    timeout: str | float | None = ...,
+    retry_policy: RetryPolicy | None = ...,
+) -> WorkflowJob[In, Out]: ...
+
+
+@overload
+def create_workflow_job(
+    name: str,
+    body: Callable[[], Coroutine[Any, Any, Out]],
+    deps: Deps = ...,
+    *,
+    transactional: bool | str = ...,
+    timeout: str | float | None = ...,
+    retry_policy: RetryPolicy | None = ...,
+) -> WorkflowJob[Any, Out]: ...
+
+
+@overload
+def create_workflow_job(
+    name: str,
+    body: Callable[[], Out],
+    deps: Deps = ...,
+    *,
+    transactional: bool | str = ...,
+    timeout: str | float | None = ...,
+    retry_policy: RetryPolicy | None = ...,
+) -> WorkflowJob[Any, Out]: ...
+
+
 def create_workflow_job(
     name: str,
     body: Callable[..., Any],
-    deps: Iterable[WorkflowJob] = (),
+    deps: Deps = (),
     *,
     transactional: bool | str = False,
     timeout: str | float | None = None,
     retry_policy: RetryPolicy | None = None,
-) -> WorkflowJob:
-    """Define a job. Bind it to a module-level name so the project can find it."""
+) -> WorkflowJob[Any, Any]:
+    """Define a job. Bind it to a module-level name so the project can find it.
+
+    The job is typed by its body's annotations: `WorkflowJob[In, Out]`.
+    """
     return WorkflowJob(
         name,
         body,
@@ -183,17 +342,17 @@ def create_workflow_job(
 
 def workflow_job(
     name: str,
-    deps: Iterable[WorkflowJob] = (),
+    deps: Deps = (),
     *,
     transactional: bool | str = False,
     timeout: str | float | None = None,
     retry_policy: RetryPolicy | None = None,
-) -> Callable[[Callable[..., Any]], WorkflowJob]:
+) -> JobDecorator:
     """Decorator form of create_workflow_job: `@workflow_job("process-order", deps=[...])`."""
     if callable(name) and not isinstance(name, str):
         raise DefinitionError("workflow_job needs a name: write @workflow_job('my-job')")
 
-    def decorate(body: Callable[..., Any]) -> WorkflowJob:
+    def decorate(body: Callable[..., Any], /) -> WorkflowJob[Any, Any]:
         return WorkflowJob(
             name,
             body,

@@ -112,6 +112,8 @@ class Engine:
             self.schedules.update(project.schedules)
         for schedule in self.schedules.values():
             self._add_workflow(schedule.workflow)
+        for trigger in project.record_triggers.values() if project is not None else ():
+            self._add_workflow(trigger.workflow)
         self.owner = _owner_id()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_parallel_children, thread_name_prefix="stackflow-job"
@@ -405,14 +407,17 @@ class Engine:
         run_here: bool | None = None,
         on_progress: ProgressCallback | None = None,
         progress_interval_seconds: float = DEFAULT_PROGRESS_SECONDS,
+        until: str | Sequence[str] | None = None,
     ) -> Execution:
-        """Wait until the execution settles: SUCCESS, FAILED, CANCELED or WAITING on a wait point.
+        """Wait until the execution settles: SUCCESS, FAILED, CANCELED or WAITING on a wait point;
+        with `until` (statuses, e.g. "RUNNING,WAITING"), also as soon as it is in one of them.
 
         Pending executions, retries and durable sleeps are waited through; the wait is
         woken by the execution's status changes. With no live worker (or `run_here=True`)
         the execution runs in this process. `on_progress` is called at least every
-        `progress_interval_seconds` while waiting. On a timeout (WaitTimeout) or an
-        interrupt, what this process claimed of the execution is released at once.
+        `progress_interval_seconds` while waiting. On a timeout (WaitTimeout), an
+        interrupt or a return before the execution settles (`until`), what this process
+        claimed of the execution is released at once.
         """
         return Waiter(
             self,
@@ -421,6 +426,7 @@ class Engine:
             run_here=run_here,
             on_progress=on_progress,
             progress_interval_seconds=progress_interval_seconds,
+            until=parse_statuses(until),
         ).wait()
 
     # running

@@ -190,6 +190,9 @@ class JobRun:
     def _open_child(self, job: WorkflowJob, input: Any) -> tuple[JobRun | None, Any]:
         """Assign the call its position; return the cached result or a child to run."""
         path = self._next_path()
+        project = self.run.settings.project
+        if project is not None:
+            project.check_bound(job, self.row.stacked_job_name)
         input_json = self.run.encode_payload(
             {} if input is None else input, f"Input of job '{job.name}'"
         )
@@ -356,6 +359,11 @@ class JobRun:
         return self.run.store
 
     @property
+    def execution_id(self) -> str:
+        """The id of this job's execution (record triggers start theirs one level deeper)."""
+        return self.row.execution_id
+
+    @property
     def lease(self) -> Lease:
         """The lease under which this job's execution runs."""
         return self.run.lease
@@ -442,7 +450,7 @@ class JobRun:
         if isinstance(signal, Suspend):
             self.row.status = JobStatus.WAITING
         else:
-            self.row.status = JobStatus.FAILED
+            self.row.status = JobStatus.CANCELED
             self.row.error_json = json.dumps(CANCELED_ERROR)
             self.row.finished_at_ms = now_ms()
         self.record_result()

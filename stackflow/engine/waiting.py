@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stackflow.durations import show_duration
 from stackflow.engine.wakeups import FALLBACK_POLL_SECONDS
 from stackflow.errors import ExecutionNotFound, WaitTimeout
-from stackflow.records import Execution
+from stackflow.records import Execution, ExecutionStatus
 
 if TYPE_CHECKING:
     from stackflow.engine.engine import Engine
@@ -62,7 +62,8 @@ class LocalRun:
 
 class Waiter:
     """One `Engine.wait`: returns the execution once SUCCESS, FAILED, CANCELED or WAITING on a
-    wait point; pending executions, retries and durable sleeps are waited through."""
+    wait point (or in one of the `until` statuses); pending executions, retries and durable
+    sleeps are waited through."""
 
     def __init__(
         self,
@@ -73,8 +74,10 @@ class Waiter:
         run_here: bool | None,
         on_progress: ProgressCallback | None,
         progress_interval_seconds: float,
+        until: Collection[ExecutionStatus] = (),
     ) -> None:
         self.engine = engine
+        self.until = frozenset(until)
         self.execution_id = execution_id
         self.timeout_seconds = timeout_seconds
         self.run_here = run_here
@@ -86,14 +89,21 @@ class Waiter:
         self._looked = False
 
     def wait(self) -> Execution:
-        """Wait; on a timeout or an interrupt give back what this process claimed."""
+        """Wait; on a timeout, an interrupt or an early return (`until` a status that is not
+        final) give back what this process claimed, so that any worker continues at once."""
         with self.engine.wakeups.watch(self.execution_id) as changed:
             try:
-                return self._wait(changed)
+                execution = self._wait(changed)
             except BaseException:
-                if self._local is not None and self._local.alive():
-                    self.engine.release_claims(self.execution_id)
+                self._give_back()
                 raise
+        if not execution.is_settled:
+            self._give_back()
+        return execution
+
+    def _give_back(self) -> None:
+        if self._local is not None and self._local.alive():
+            self.engine.release_claims(self.execution_id)
 
     def _wait(self, changed: threading.Event) -> Execution:
         while True:
@@ -104,7 +114,7 @@ class Waiter:
             execution = self.engine.store.find_execution(self.execution_id, with_jobs=with_jobs)
             if execution is None:
                 raise ExecutionNotFound(self.execution_id)
-            if execution.is_settled:
+            if execution.status in self.until or execution.is_settled:
                 return execution if with_jobs else self.engine.get_execution(self.execution_id)
             if self._run_here_now():
                 continue
@@ -121,7 +131,7 @@ class Waiter:
         if not here:
             return False
         self._ran_here = True
-        if self.on_progress is None and self.timeout_seconds is None:
+        if self.on_progress is None and self.timeout_seconds is None and not self.until:
             return self.engine.run_execution(self.execution_id)
         self._local = LocalRun(self.engine, self.execution_id)
         return False

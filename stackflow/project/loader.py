@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from stackflow.config import ProjectConfig, load_config
 from stackflow.definitions.jobs import WorkflowJob
 from stackflow.definitions.schedules import Schedule
+from stackflow.definitions.triggers import RecordTrigger, register_trigger_attacher
 from stackflow.definitions.webhooks import Webhook
 from stackflow.definitions.workflows import Workflow
 from stackflow.errors import ConfigError, ProjectLoadError
@@ -23,16 +24,19 @@ from stackflow.project import rules
 from stackflow.project.project import Project
 from stackflow.project.reachability import reachable_jobs
 from stackflow.project.rules import Breach, Locator, display_path
+from stackflow.project.trigger_rules import bind_record_triggers, module_record_triggers
 from stackflow.project.webhook_rules import module_webhooks, webhook_breaches
 
 if TYPE_CHECKING:
     from stackflow.tailordb.registry import TailorDB
 
 T = TypeVar("T")
-N = TypeVar("N", WorkflowJob, Workflow, Schedule, Webhook)
+N = TypeVar("N", WorkflowJob, Workflow, Schedule, Webhook, RecordTrigger)
 
 _load_lock = threading.Lock()
 _roots_on_path: list[str] = []
+_loading = threading.local()
+"""`_loading.active` is True while this thread loads a project."""
 
 
 def load_project(config_path: str | Path | None = None) -> Project:
@@ -45,13 +49,50 @@ def load_project(config_path: str | Path | None = None) -> Project:
     config = load_config(config_path)
     files = workflow_files(config)
     with _load_lock:
-        loaded = _import_files(config.root, files)
-        modules = _project_modules(config.root, loaded.modules)
-        tailordb = _load_tailordb(config, loaded.breaches)
+        _loading.active = True
+        try:
+            loaded = _import_files(config.root, files)
+            modules = _project_modules(config.root, loaded.modules)
+            tailordb = _load_tailordb(config, loaded.breaches)
+        finally:
+            _loading.active = False
     project = _build(config, files, modules, loaded.breaches)
     project.tailordb = tailordb
     project.breaches.extend(_transactional_breaches(project))
+    _bind_record_triggers(project)
     return project
+
+
+def _bind_record_triggers(project: Project) -> None:
+    """Collect the record triggers; those without breaches fire on the project's writes."""
+    triggers = module_record_triggers(project.modules)
+    project.record_triggers = _by_name(triggers)
+    if not triggers and project.tailordb is None:
+        return
+    machine_users = {name: user.attributes for name, user in project.config.machine_users.items()}
+    bindings, breaches = bind_record_triggers(
+        triggers, project.tailordb, machine_users, project.root
+    )
+    project.trigger_bindings = bindings
+    project.breaches.extend(breaches)
+    if project.tailordb is not None:
+        from stackflow.tailordb.runtime import known_discovered  # SQLAlchemy is loaded by now
+        from stackflow.tailordb.trigger_binding import attach_triggers
+
+        attach_triggers(project.tailordb, bindings)
+        discovered = known_discovered(project.config.path)
+        if discovered is not None:
+            attach_triggers(discovered, bindings)
+
+
+def _attach_to_discovered(config_path: Path, tailordb: Any) -> None:
+    """Give the TailorDB that scripts use the record triggers of its project."""
+    if getattr(_loading, "active", False):
+        return  # a workflow file called get_db while loading: the load attaches them
+    load_project(config_path)
+
+
+register_trigger_attacher(_attach_to_discovered)
 
 
 def _load_tailordb(config: ProjectConfig, breaches: list[Breach]) -> TailorDB | None:
@@ -267,11 +308,15 @@ def _rule_breaches(
         file = display_path(module.__file__ or module.__name__, project.root)
         breaches.extend(rules.workflow_module_breaches(file, defined, locator))
     bound = {id(job): job for job in jobs}
+    project.bound_jobs = bound
     reachable: list[WorkflowJob] = list(jobs)
+    reached: dict[int, WorkflowJob] = {}
     for workflow in workflows:
         found = reachable_jobs(workflow.main_job)
         breaches.extend(rules.unbound_job_breaches(workflow, found, bound, locator))
         reachable.extend(found)
+        reached.update((id(job), job) for job in found)
+    project.warnings.extend(rules.unreachable_job_warnings(jobs, reached, locator))
     breaches.extend(
         rules.duplicate_name_breaches("job", _distinct(reachable), locator.job, locator)
     )

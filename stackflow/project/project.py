@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 from stackflow.config import ProjectConfig
 from stackflow.definitions.jobs import WorkflowJob
 from stackflow.definitions.schedules import Schedule
+from stackflow.definitions.triggers import RecordTrigger
 from stackflow.definitions.webhooks import Webhook
 from stackflow.definitions.workflows import Workflow
-from stackflow.errors import ProjectLoadError, UnknownWorkflow
+from stackflow.errors import DefinitionError, ProjectLoadError, UnknownWorkflow
 from stackflow.project.reachability import reachable_jobs
-from stackflow.project.rules import Breach
+from stackflow.project.rules import Breach, Locator, is_bound, unbound_job_message
+from stackflow.project.trigger_rules import TriggerBinding
 
 if TYPE_CHECKING:
     from stackflow.tailordb.registry import TailorDB
@@ -33,7 +35,15 @@ class Project:
     tailordb: TailorDB | None = None
     schedules: dict[str, Schedule] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
+    record_triggers: dict[str, RecordTrigger] = field(default_factory=dict)
+    trigger_bindings: list[TriggerBinding] = field(default_factory=list)
+    """The record triggers without breaches, bound to the namespaces whose writes fire them."""
+    warnings: list[Breach] = field(default_factory=list)
+    """What `stackflow check` warns about without failing (jobs no workflow reaches)."""
+    bound_jobs: dict[int, WorkflowJob] = field(default_factory=dict, repr=False)
+    """Every job bound to a module-level name in a loaded module, by id."""
     _job_functions: dict[int, dict[str, WorkflowJob]] = field(default_factory=dict, repr=False)
+    _checked_bound: dict[int, bool] = field(default_factory=dict, repr=False)
 
     @property
     def root(self) -> Path:
@@ -51,6 +61,16 @@ class Project:
                 cached.setdefault(job.name, job)
             self._job_functions[id(workflow)] = cached
         return cached
+
+    def check_bound(self, job: WorkflowJob, caller: str) -> None:
+        """Refuse to run a job no module-level name holds (one built at run time, which
+        `stackflow check` cannot see): DefinitionError naming its file and line."""
+        bound = self._checked_bound.get(id(job))
+        if bound is None:
+            bound = self._checked_bound[id(job)] = is_bound(job, self.bound_jobs)
+        if not bound:
+            how = f"triggered by job {caller!r}"
+            raise DefinitionError(unbound_job_message(job, how, Locator(self.root)))
 
     def find_workflow(self, name: str) -> Workflow | None:
         """The workflow called `name`, or None."""

@@ -13,6 +13,7 @@ from typing import Any
 from stackflow.definitions.jobs import WorkflowJob
 
 _CALL_METHODS = ("trigger", "start")
+_MAX_NESTING = 4
 
 
 def reachable_jobs(main_job: WorkflowJob) -> list[WorkflowJob]:
@@ -29,7 +30,9 @@ def reachable_jobs(main_job: WorkflowJob) -> list[WorkflowJob]:
 
 
 def triggered_jobs(job: WorkflowJob) -> list[WorkflowJob]:
-    """Jobs whose `.trigger(`/`.start(` is called on the job object in the body's source."""
+    """Jobs whose `.trigger(`/`.start(` is called in the body's source: on a job object, or
+    on an item of a list, tuple, set or dict of jobs the body can see (`JOBS[0].trigger()`,
+    `for each in JOBS: each.trigger()`: then every job in it)."""
     body = inspect.unwrap(job.body)
     tree = _parse_source(body)
     if tree is None:
@@ -37,11 +40,30 @@ def triggered_jobs(job: WorkflowJob) -> list[WorkflowJob]:
     scope = _Scope(body)
     calls = sorted(_job_calls(tree, body), key=lambda call: (call.lineno, call.col_offset))
     found: dict[int, WorkflowJob] = {}
+    unresolved = False
     for call in calls:
-        target = scope.resolve(call.func.value) if isinstance(call.func, ast.Attribute) else None
-        if isinstance(target, WorkflowJob):
-            found.setdefault(id(target), target)
+        targets = scope.jobs_in(call.func.value) if isinstance(call.func, ast.Attribute) else []
+        unresolved = unresolved or not targets
+        found.update((id(target), target) for target in targets)
+    if unresolved:  # e.g. a loop variable: any job in a collection the body names may be it
+        for name in _names(tree):
+            found.update((id(target), target) for target in _collected_jobs(scope.names.get(name)))
     return list(found.values())
+
+
+def _names(tree: ast.AST) -> list[str]:
+    return list(dict.fromkeys(node.id for node in ast.walk(tree) if isinstance(node, ast.Name)))
+
+
+def _collected_jobs(value: Any, depth: int = 0) -> list[WorkflowJob]:
+    """The jobs inside a list, tuple, set or dict (nested a few levels), in order."""
+    if depth > _MAX_NESTING or not isinstance(value, list | tuple | set | frozenset | dict):
+        return []
+    items = value.values() if isinstance(value, dict) else value
+    found: list[WorkflowJob] = []
+    for item in items:
+        found.extend([item] if isinstance(item, WorkflowJob) else _collected_jobs(item, depth + 1))
+    return found
 
 
 def _parse_source(body: Callable[..., Any]) -> ast.AST | None:
@@ -81,18 +103,34 @@ class _Scope:
         self.names.update(_closure(body))
 
     def resolve(self, node: ast.expr) -> Any:
-        """The object a name or dotted attribute expression refers to, or None."""
+        """The object a name, dotted attribute or constant subscript refers to, or None."""
         if isinstance(node, ast.Name):
             return self.names.get(node.id)
-        if isinstance(node, ast.Attribute):
-            base = self.resolve(node.value)
-            if base is None:
-                return None
-            try:
+        base = self.resolve(node.value) if isinstance(node, ast.Attribute | ast.Subscript) else None
+        if base is None:
+            return None
+        try:
+            if isinstance(node, ast.Attribute):
                 return inspect.getattr_static(base, node.attr, None)
-            except Exception:
-                return None
+            key = getattr(node, "slice", None)
+            if isinstance(key, ast.Constant) and isinstance(base, list | tuple | dict):
+                return _item(base, key.value)
+        except Exception:
+            return None
         return None
+
+    def jobs_in(self, node: ast.expr) -> list[WorkflowJob]:
+        """The jobs `node` may be: the job it names, or those of the collection it indexes."""
+        value = self.resolve(node)
+        if isinstance(value, WorkflowJob):
+            return [value]
+        if isinstance(node, ast.Subscript):
+            return _collected_jobs(self.resolve(node.value))
+        return []
+
+
+def _item(container: Any, key: Any) -> Any:
+    return container[key]
 
 
 def _closure(body: Callable[..., Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ UNIQUE_WORKFLOW_NAMES = "unique-workflow-names"
 MAIN_JOB_REQUIRED = "main-job-required"
 DEPS_ARE_JOB_OBJECTS = "deps-are-job-objects"
 VALID_DEFINITION = "valid-definition"
+UNREACHABLE_JOB = "unreachable-job"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 """The stackflow package: errors raised in it while a workflow file loads are definition errors."""
@@ -42,6 +43,12 @@ class Breach:
         return (
             f"{where}: {self.message} [{self.rule}]" if where else f"{self.message} [{self.rule}]"
         )
+
+    def as_warning(self) -> str:
+        """`file:line: warning: message [rule]`: the breach as a warning line."""
+        where = f"{self.file}:{self.line}" if self.file and self.line else self.file
+        text = f"warning: {self.message} [{self.rule}]"
+        return f"{where}: {text}" if where else text
 
     def to_dict(self) -> dict[str, Any]:
         """The breach as a JSON object."""
@@ -111,20 +118,46 @@ def unbound_job_breaches(
     """Every job a workflow can reach is bound to a module-level name in a loaded module."""
     breaches = []
     for job in reachable:
-        if id(job) in bound or _bound_in_own_module(job):
+        if is_bound(job, bound):
             continue
         file, line = locator.job(job)
-        breaches.append(
+        message = unbound_job_message(job, f"reachable from workflow {workflow.name!r}", locator)
+        breaches.append(Breach(JOBS_BOUND_AT_MODULE_LEVEL, message, file, line))
+    return breaches
+
+
+def is_bound(job: WorkflowJob, bound: Mapping[int, object]) -> bool:
+    """Whether `job` is bound to a module-level name (of a loaded module, or its own)."""
+    return id(job) in bound or _bound_in_own_module(job)
+
+
+def unbound_job_message(job: WorkflowJob, how: str, locator: Locator) -> str:
+    """The rule-2 message for a reachable job that no module-level name holds."""
+    return (
+        f"job {job.name!r} ({how}) must be bound to a module-level name in a loaded module; "
+        f"its body is at {locator.place(locator.job(job))}"
+    )
+
+
+def unreachable_job_warnings(
+    jobs: Iterable[WorkflowJob], reachable: Mapping[int, object], locator: Locator
+) -> list[Breach]:
+    """A job bound in a loaded module that no workflow reaches (a warning, not a breach)."""
+    warnings = []
+    for job in jobs:
+        if id(job) in reachable:
+            continue
+        file, line = locator.job(job)
+        warnings.append(
             Breach(
-                JOBS_BOUND_AT_MODULE_LEVEL,
-                f"job {job.name!r} (reachable from workflow {workflow.name!r}) must be bound "
-                f"to a module-level name in a loaded module; its body is at "
-                f"{locator.place((file, line))}",
+                UNREACHABLE_JOB,
+                f"job {job.name!r} is not reached by any workflow: no workflow's main job "
+                "reaches it through deps or .trigger/.start calls",
                 file,
                 line,
             )
         )
-    return breaches
+    return warnings
 
 
 def _bound_in_own_module(job: WorkflowJob) -> bool:

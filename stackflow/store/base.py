@@ -65,6 +65,8 @@ class NewExecution:
     invoker_json: str | None
     idempotency_key: str | None
     created_at_ms: int
+    trigger_depth: int = 0
+    """How many record triggers led to this execution (0: started otherwise)."""
 
 
 @dataclass
@@ -190,6 +192,23 @@ class Store(Protocol):
     # executions
     def create_execution(self, new: NewExecution) -> str:
         """Insert a PENDING execution; with a known idempotency key return the existing id."""
+        ...
+
+    def create_execution_txn(self, connection: Any, new: NewExecution) -> StatusChange:
+        """Insert a PENDING execution on the caller's DBAPI connection, in its open transaction.
+
+        Record triggers use it so that the execution commits with the write that fired
+        it, or not at all. The caller commits, then passes the returned change to
+        `announce_committed` (PostgreSQL announces it at commit by itself).
+        """
+        ...
+
+    def trigger_depth_txn(self, connection: Any, execution_id: str) -> int:
+        """How many record triggers led to this execution, read in the caller's transaction."""
+        ...
+
+    def announce_committed(self, changes: Sequence[StatusChange]) -> None:
+        """Tell waiting processes about status changes the caller has just committed."""
         ...
 
     def find_execution(self, execution_id: str, *, with_jobs: bool = False) -> Execution | None:

@@ -108,14 +108,15 @@ class Queries:
     # executions
     insert_execution: str = (
         "INSERT INTO executions (id, workflow_name, status, invoker, idempotency_key, "
-        "created_at, updated_at, arg) VALUES (:id, :workflow_name, "
-        f"'{ExecutionStatus.PENDING}', :invoker, :key, :now, :now, :arg) "
+        "created_at, updated_at, arg, trigger_depth) VALUES (:id, :workflow_name, "
+        f"'{ExecutionStatus.PENDING}', :invoker, :key, :now, :now, :arg, :trigger_depth) "
         "ON CONFLICT DO NOTHING"
     )
     find_existing_execution: str = (
         "SELECT id FROM executions WHERE id = :id OR idempotency_key = :key"
     )
     select_executions: str = f"SELECT {EXECUTION_COLUMNS} FROM executions e"
+    trigger_depth: str = "SELECT trigger_depth FROM executions WHERE id = :id"
     execution_exists: str = "SELECT status FROM executions WHERE id = :id"
     renew_leases: str = (
         "UPDATE executions SET lease_expires_at = {lease_now} + :lease_ms "

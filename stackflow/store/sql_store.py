@@ -90,6 +90,18 @@ def job_params(lease: Lease, row: JobRow) -> dict[str, Any]:
     }
 
 
+def _execution_params(new: NewExecution) -> dict[str, Any]:
+    return {
+        "id": new.id,
+        "workflow_name": new.workflow_name,
+        "invoker": new.invoker_json,
+        "key": new.idempotency_key,
+        "now": new.created_at_ms,
+        "arg": new.arg_json,
+        "trigger_depth": new.trigger_depth,
+    }
+
+
 class SqlStore:
     """The shared operations of the SQLite and PostgreSQL stores."""
 
@@ -181,14 +193,7 @@ class SqlStore:
 
     # executions
     def create_execution(self, new: NewExecution) -> str:
-        params = {
-            "id": new.id,
-            "workflow_name": new.workflow_name,
-            "invoker": new.invoker_json,
-            "key": new.idempotency_key,
-            "now": new.created_at_ms,
-            "arg": new.arg_json,
-        }
+        params = _execution_params(new)
 
         def create(conn: SqlConnection) -> str:
             if conn.execute(self.queries.insert_execution, params).rowcount == 1:
@@ -203,6 +208,21 @@ class SqlStore:
         if execution_id == new.id:
             self._announce(StatusChange(new.id, new.workflow_name, ExecutionStatus.PENDING))
         return execution_id
+
+    def create_execution_txn(self, connection: Any, new: NewExecution) -> StatusChange:
+        if connection.execute(self.queries.insert_execution, _execution_params(new)).rowcount != 1:
+            raise StoreError(f"execution {new.id} could not be created")
+        return StatusChange(new.id, new.workflow_name, ExecutionStatus.PENDING)
+
+    def trigger_depth_txn(self, connection: Any, execution_id: str) -> int:
+        if not is_execution_id(execution_id):
+            return 0
+        found = connection.execute(self.queries.trigger_depth, {"id": execution_id}).fetchone()
+        return int(found[0]) if found else 0
+
+    def announce_committed(self, changes: Sequence[StatusChange]) -> None:
+        if changes:
+            self._announce(*changes)
 
     def find_execution(self, execution_id: str, *, with_jobs: bool = False) -> Execution | None:
         if not is_execution_id(execution_id):

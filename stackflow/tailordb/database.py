@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -12,41 +13,78 @@ from sqlalchemy.engine import Connection
 
 from stackflow.definitions.runner import current_runner
 from stackflow.tailordb.engines import IMMEDIATE_OPTION
-from stackflow.tailordb.errors import InvalidValue, TailorDBError, UniqueViolation
 from stackflow.tailordb.expressions import ColumnResolver
+from stackflow.tailordb.outbox import Outbox
 from stackflow.tailordb.permissions import Access
-from stackflow.tailordb.query import DeleteQuery, InsertQuery, Outcome, SelectQuery, UpdateQuery
+from stackflow.tailordb.query import (
+    DeleteQuery,
+    InsertQuery,
+    Outcome,
+    SelectQuery,
+    UpdateQuery,
+    with_returning,
+)
 from stackflow.tailordb.registry import Namespace
+from stackflow.tailordb.statements import execute
+from stackflow.tailordb.triggers import (
+    TriggeredWrite,
+    TriggerSource,
+    trigger_source,
+    write_and_fire,
+)
 
 T = TypeVar("T")
 
-_Open = tuple[int, Connection, object]
-_open_transactions: ContextVar[tuple[_Open, ...]] = ContextVar(
+
+@dataclass(frozen=True)
+class OpenTransaction:
+    """A transaction a job (or script) has open on a namespace, and what it will announce."""
+
+    namespace_key: int
+    conn: Connection
+    opened_by: object
+    outbox: Outbox
+
+
+_open_transactions: ContextVar[tuple[OpenTransaction, ...]] = ContextVar(
     "stackflow_tailordb_transactions", default=()
 )
 
 
+def open_transaction(namespace: Namespace) -> OpenTransaction | None:
+    """The transaction this job (or script) has open on `namespace`, if any."""
+    owner = current_runner.get()
+    for entry in reversed(_open_transactions.get()):
+        if entry.namespace_key == id(namespace) and entry.opened_by is owner:
+            return entry
+    return None
+
+
 def active_connection(namespace: Namespace) -> Connection | None:
     """The connection of the transaction this job (or script) has open on `namespace`."""
-    owner = current_runner.get()
-    for key, conn, opened_by in reversed(_open_transactions.get()):
-        if key == id(namespace) and opened_by is owner:
-            return conn
-    return None
+    entry = open_transaction(namespace)
+    return None if entry is None else entry.conn
 
 
 @contextmanager
 def namespace_transaction(namespace: Namespace) -> Iterator[Connection]:
-    """Open a transaction on `namespace` that `get_db` in this job or script will use."""
+    """Open a transaction on `namespace` that `get_db` in this job or script will use.
+
+    The executions its record triggers create are announced once it commits.
+    """
+    if namespace.triggers:
+        trigger_source(namespace)  # opens the store before this transaction locks anything
+    outbox = Outbox()
     with namespace.engine.connect() as conn:
         conn.execution_options(**{IMMEDIATE_OPTION: True})
         with conn.begin():
-            entry = (id(namespace), conn, current_runner.get())
+            entry = OpenTransaction(id(namespace), conn, current_runner.get(), outbox)
             token = _open_transactions.set((*_open_transactions.get(), entry))
             try:
                 yield conn
             finally:
                 _open_transactions.reset(token)
+    outbox.announce()
 
 
 class Transaction:
@@ -57,10 +95,10 @@ class Transaction:
         self._stack: list[Any] = []
 
     def __enter__(self) -> Db:
-        active = active_connection(self._db.namespace)
+        active = open_transaction(self._db.namespace)
         if active is not None:
-            savepoint = active.begin_nested()
-            self._stack.append(savepoint)
+            savepoint = active.conn.begin_nested()
+            self._stack.append((savepoint, active.outbox, active.outbox.mark()))
             return Db(self._db.namespace, self._db.access)
         context = namespace_transaction(self._db.namespace)
         context.__enter__()
@@ -69,11 +107,13 @@ class Transaction:
 
     def __exit__(self, *exc: Any) -> None:
         entry = self._stack.pop()
-        if isinstance(entry, sa.NestedTransaction):
+        if isinstance(entry, tuple):
+            savepoint, outbox, mark = entry
             if exc[0] is None:
-                entry.commit()
+                savepoint.commit()
             else:
-                entry.rollback()
+                savepoint.rollback()
+                outbox.discard_after(mark)
             return
         entry.__exit__(*exc)
 
@@ -119,53 +159,45 @@ class Db:
         """Execute on the open transaction, or in a transaction of its own."""
         conn = active_connection(self.namespace)
         if conn is not None:
-            return _execute(conn, statement, resolver)
+            return execute(conn, statement, resolver)
         writes = not isinstance(statement, sa.Select)
         with self.namespace.engine.connect() as own:
             own.execution_options(**{IMMEDIATE_OPTION: writes})
             with own.begin():
-                return _execute(own, statement, resolver)
+                return execute(own, statement, resolver)
+
+    def write(
+        self, op: str, statement: Any, returning: list[str] | None, resolver: ColumnResolver
+    ) -> Outcome:
+        """Run an insert, update or delete; with record triggers on it, start their workflows
+        in the same transaction."""
+        triggers = self.namespace.triggers.get((resolver.type.name, op))
+        if not triggers:
+            return self.run(with_returning(statement, resolver.table, returning), resolver)
+        write = TriggeredWrite(op, statement, returning, resolver, triggers)
+        source = trigger_source(self.namespace)
+        active = open_transaction(self.namespace)
+        if active is not None:
+            return _in_savepoint(active, source, write)
+        with namespace_transaction(self.namespace):
+            own = open_transaction(self.namespace)
+            assert own is not None
+            return write_and_fire(own.conn, own.outbox, source, write)
 
     def __repr__(self) -> str:
         return f"<Db namespace={self.namespace.name!r}>"
 
 
-def _execute(conn: Connection, statement: sa.Executable, resolver: ColumnResolver) -> Outcome:
+def _in_savepoint(active: OpenTransaction, source: TriggerSource, write: TriggeredWrite) -> Outcome:
+    """The write and its executions in a savepoint: a refused trigger undoes both, even when
+    the caller catches the error and commits the rest of its transaction."""
+    savepoint = active.conn.begin_nested()
+    mark = active.outbox.mark()
     try:
-        result = conn.execute(statement)
-        rows: list[Mapping[str, Any]] = (
-            [dict(row._mapping) for row in result] if result.returns_rows else []
-        )
-        return Outcome(rows, max(result.rowcount, 0) if not result.returns_rows else len(rows))
-    except sa.exc.IntegrityError as error:
-        raise _integrity_error(error, resolver) from None
-    except sa.exc.DBAPIError as error:
-        raise TailorDBError(
-            f"the database refused a statement on '{resolver.type.name}': {error.orig}"
-        ) from None
-
-
-def _integrity_error(error: sa.exc.IntegrityError, resolver: ColumnResolver) -> TailorDBError:
-    name = resolver.type.name
-    column = _unique_column(error, resolver)
-    if column is not None:
-        return UniqueViolation(
-            f"unique violation: another '{name}' row already has this {column!r} value "
-            f"('{name}.{column}' is unique)"
-        )
-    return InvalidValue(f"the database refused a write to '{name}': {error.orig}")
-
-
-def _unique_column(error: sa.exc.IntegrityError, resolver: ColumnResolver) -> str | None:
-    original = error.orig
-    if getattr(original, "sqlstate", None) == "23505":
-        constraint = getattr(getattr(original, "diag", None), "constraint_name", None)
-        for index in resolver.table.indexes:
-            if index.name == constraint:
-                return str(next(iter(index.columns)).name)
-        return "id"
-    text = str(original)
-    marker = "UNIQUE constraint failed: "
-    if marker in text:
-        return text.split(marker, 1)[1].split(",")[0].split(".")[-1].strip()
-    return None
+        outcome = write_and_fire(active.conn, active.outbox, source, write)
+    except BaseException:
+        savepoint.rollback()
+        active.outbox.discard_after(mark)
+        raise
+    savepoint.commit()
+    return outcome

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from stackflow.tailordb.stores import close_stores
+
 BUSY_TIMEOUT_SECONDS = 30.0
 IMMEDIATE_OPTION = "stackflow_begin_immediate"
 
@@ -45,6 +47,7 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+    close_stores()
 
 
 def _create(url: str) -> Engine:

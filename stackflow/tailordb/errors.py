@@ -39,3 +39,11 @@ class MigrationError(TailorDBError):
 
 class TransactionalJobError(TailorDBError):
     """A transactional job cannot run as declared."""
+
+
+class RecordTriggerError(TailorDBError):
+    """A record trigger could not start its workflow; the write that fired it is refused."""
+
+
+class TriggerLoopError(RecordTriggerError):
+    """Record triggers started each other deeper than the limit (a loop, most likely)."""

@@ -33,6 +33,20 @@ class Runner(Protocol):
         """Execute `statement` on the current connection (or a fresh transaction)."""
         ...
 
+    def write(
+        self, op: str, statement: Any, returning: list[str] | None, resolver: ColumnResolver
+    ) -> Outcome:
+        """Execute an insert, update or delete (op `create`, `update`, `delete`), returning
+        the `returning` columns of the written rows (None: only their count)."""
+        ...
+
+
+def with_returning(statement: Any, table: sa.Table, columns: list[str] | None) -> Any:
+    """`statement` returning these columns of the written rows (None: as it is)."""
+    if columns is None:
+        return statement
+    return statement.returning(*(table.c[name] for name in columns))
+
 
 class _Query:
     """What every builder shares: the table, its runner and how rows are read."""
@@ -99,13 +113,11 @@ class _Returning(_Filtered):
         clone._returning = self._columns(columns)
         return clone
 
-    def _with_returning(self, statement: Any) -> Any:
-        if self._returning is None:
-            return statement
-        return statement.returning(*(self._resolver.table.c[n] for n in self._returning))
+    _op = ""
+    """The record operation this builder writes: create, update or delete."""
 
     def _execute(self, statement: Any) -> list[Row] | int:
-        outcome = self._runner.run(self._with_returning(statement), self._resolver)
+        outcome = self._runner.write(self._op, statement, self._returning, self._resolver)
         if self._returning is None:
             return outcome.rowcount
         return self._rows(outcome)
@@ -190,6 +202,8 @@ class SelectQuery(_Filtered):
 class InsertQuery(_Returning):
     """`insert_into(table).values(...)`: `id`, `createdAt` and defaults are filled in."""
 
+    _op = "create"
+
     def __init__(self, runner: Runner, resolver: ColumnResolver) -> None:
         super().__init__(runner, resolver)
         self._values: list[Row] = []
@@ -233,6 +247,8 @@ class InsertQuery(_Returning):
 class UpdateQuery(_Returning):
     """`update_table(table).set({...}).where(...)`: `updatedAt` is set to now."""
 
+    _op = "update"
+
     def __init__(self, runner: Runner, resolver: ColumnResolver) -> None:
         super().__init__(runner, resolver)
         self._set: Row = {}
@@ -264,6 +280,8 @@ class UpdateQuery(_Returning):
 
 class DeleteQuery(_Returning):
     """`delete_from(table).where(...)`."""
+
+    _op = "delete"
 
     def execute(self) -> list[Row] | int:
         """Delete; the returned rows with returning..., else the number of rows deleted."""

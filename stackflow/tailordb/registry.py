@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path, PurePath
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -21,6 +22,9 @@ from stackflow.tailordb.migrate import Plan, apply, plan, statement_sql
 from stackflow.tailordb.schema import build_metadata
 from stackflow.tailordb.types import TailorType
 
+if TYPE_CHECKING:
+    from stackflow.tailordb.triggers import BoundTrigger
+
 
 class Namespace:
     """One `[db.<name>]`: its types, their tables, and the database they live in."""
@@ -32,6 +36,8 @@ class Namespace:
         self.types = {t.name: t for t in types}
         self.dialect = dialect_name(url)
         self.metadata = build_metadata(self.types.values(), self.dialect)
+        self.triggers: dict[tuple[str, str], tuple[BoundTrigger, ...]] = {}
+        """The record triggers fired by writes, by (type name, operation)."""
         self._migrated = False
         self._lock = threading.Lock()
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from stackflow.config import CONFIG_PATH_VARIABLE, find_config, load_config
 from stackflow.definitions.runner import current_runner
+from stackflow.definitions.triggers import attach_project_triggers
 from stackflow.tailordb.database import Db
 from stackflow.tailordb.permissions import FULL_ACCESS, Access
 from stackflow.tailordb.registry import TailorDB, load_tailordb
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from stackflow.project.project import Project
 
 _discovered: dict[Path, TailorDB] = {}
-_discover_lock = threading.Lock()
+_discover_lock = threading.RLock()
 
 
 @runtime_checkable
@@ -62,7 +63,10 @@ def project_tailordb(project: Project | None) -> TailorDB:
 
 
 def discovered_tailordb() -> TailorDB:
-    """The TailorDB of the stackflow.toml named by STACKFLOW_CONFIG or found from here."""
+    """The TailorDB of the stackflow.toml named by STACKFLOW_CONFIG or found from here.
+
+    Its writes fire the project's record triggers: the first use loads the project.
+    """
     named = os.environ.get(CONFIG_PATH_VARIABLE)
     path = Path(named).resolve() if named else find_config()
     if path.is_dir():
@@ -71,8 +75,19 @@ def discovered_tailordb() -> TailorDB:
         tailordb = _discovered.get(path)
         if tailordb is None:
             tailordb = load_tailordb(load_config(path))
-            _discovered[path] = tailordb
+            _discovered[path] = tailordb  # a workflow file using get_db while it loads gets it
+            try:
+                attach_project_triggers(path, tailordb)
+            except BaseException:
+                del _discovered[path]
+                raise
         return tailordb
+
+
+def known_discovered(config_path: Path) -> TailorDB | None:
+    """The TailorDB scripts already use for the project at `config_path`, if any."""
+    with _discover_lock:
+        return _discovered.get(Path(config_path).resolve())
 
 
 def forget_discovered() -> None:

@@ -156,9 +156,19 @@ def test_clean_project_exits_0(tmp_path: Path) -> None:
     result = run_stackflow(project, "check")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "OK: 1 workflow, 4 jobs\n"
+    # the fixture's report job is reached by no workflow: a warning, not a breach
+    assert result.stderr.splitlines() == [
+        "workflows/jobs/send_notification.py:13: warning: job 'generate-report' is not reached "
+        "by any workflow: no workflow's main job reaches it through deps or .trigger/.start "
+        "calls [unreachable-job]"
+    ]
     result = run_stackflow(project / "workflows", "check", "-j")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"ok": True, "workflows": 1, "jobs": 4}
+    shaped = json.loads(result.stdout)
+    assert [(w["rule"], w["file"], w["line"]) for w in shaped.pop("warnings")] == [
+        ("unreachable-job", "workflows/jobs/send_notification.py", 13)
+    ]
+    assert shaped == {"ok": True, "workflows": 1, "jobs": 4}
 
 
 def test_config_option(tmp_path: Path) -> None:

@@ -2,13 +2,15 @@
 -- execution's payloads on its own row; time-ordered ids order executions made in
 -- the same millisecond and order executions by creation (the primary key serves
 -- newest-first lists); partial indexes serve the claims; schedules keep the
--- error of their last failed tick. A job execution's id is derived from its
+-- error of their last failed tick; an execution started by a record trigger keeps
+-- how many record triggers led to it (trigger_depth). A job execution's id is derived from its
 -- execution's id and its number, not stored. Leases are timed by the server's clock, claims
 -- take one round trip (stackflow_claim) and every status change is announced on
 -- the channel stackflow_changes.
 ALTER TABLE executions
     ADD COLUMN restarted_from TEXT,
     ADD COLUMN trace_context TEXT,
+    ADD COLUMN trigger_depth INTEGER NOT NULL DEFAULT 0,
     ADD COLUMN arg TEXT,
     ADD COLUMN result TEXT,
     ADD COLUMN error TEXT;

@@ -2,7 +2,8 @@
 -- execution's payloads on its own row; time-ordered ids order executions made in
 -- the same millisecond and order executions by creation (the primary key serves
 -- newest-first lists); partial indexes serve the claims; schedules keep the
--- error of their last failed tick. A job execution's id is derived from its
+-- error of their last failed tick; an execution started by a record trigger keeps
+-- how many record triggers led to it (trigger_depth). A job execution's id is derived from its
 -- execution's id and its number, not stored.
 CREATE TABLE executions_v3 (
     id TEXT PRIMARY KEY,
@@ -23,6 +24,7 @@ CREATE TABLE executions_v3 (
     retries INTEGER NOT NULL DEFAULT 0,
     restarted_from TEXT,
     trace_context TEXT,
+    trigger_depth INTEGER NOT NULL DEFAULT 0,
     arg TEXT NOT NULL,
     result TEXT,
     error TEXT
