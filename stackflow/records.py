@@ -116,6 +116,8 @@ class Execution:
     job_execution_count: int = 0
     wake_at: datetime | None = None
     cancel_requested: bool = False
+    restarted_from: str | None = None
+    """The id of the execution this one restarts (`workflow restart`), if any."""
 
     @property
     def is_settled(self) -> bool:
@@ -156,3 +158,14 @@ class WorkflowDetail:
 
     record: WorkflowRecord
     other_versions: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class ReplayFinding:
+    """An execution whose replay under the current code would hit non-determinism
+    (`check --replay`); `stacked_job_name` is None when no job of it can run at all."""
+
+    execution_id: str
+    workflow_name: str
+    stacked_job_name: str | None
+    message: str

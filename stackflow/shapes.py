@@ -6,7 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from stackflow.jsonvalue import format_datetime
-from stackflow.records import Execution, JobExecution, WorkflowDetail, WorkflowSummary
+from stackflow.records import (
+    Execution,
+    JobExecution,
+    ReplayFinding,
+    WorkflowDetail,
+    WorkflowSummary,
+)
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -15,7 +21,10 @@ def timestamp(value: datetime | None) -> str | None:
 
 
 def execution_json(execution: Execution, *, with_jobs: bool = False) -> dict[str, Any]:
-    """`{id, workflowName, status, jobExecutions, startedAt, finishedAt, arg, result, ...}`."""
+    """`{id, workflowName, status, jobExecutions, startedAt, finishedAt, arg, result, ...}`.
+
+    `restartedFrom` (the id of the execution it restarts) is added only to a restart.
+    """
     shaped: dict[str, Any] = {
         "id": execution.id,
         "workflowName": execution.workflow_name,
@@ -28,6 +37,8 @@ def execution_json(execution: Execution, *, with_jobs: bool = False) -> dict[str
         "error": execution.error,
         "invoker": execution.invoker,
     }
+    if execution.restarted_from is not None:
+        shaped["restartedFrom"] = execution.restarted_from
     if with_jobs:
         shaped["jobDetails"] = [job_json(job) for job in execution.job_executions]
     return shaped
@@ -78,3 +89,13 @@ def workflow_json(detail: WorkflowDetail) -> dict[str, Any]:
     if detail.other_versions:
         shaped["otherVersions"] = {job: list(v) for job, v in detail.other_versions.items()}
     return shaped
+
+
+def replay_finding_json(finding: ReplayFinding) -> dict[str, Any]:
+    """One entry of `check --replay -j`: `{executionId, workflowName, stackedJobName, message}`."""
+    return {
+        "executionId": finding.execution_id,
+        "workflowName": finding.workflow_name,
+        "stackedJobName": finding.stacked_job_name,
+        "message": finding.message,
+    }

@@ -40,7 +40,7 @@ _JOB_STATUSES = {status.value: status for status in JobStatus}
 def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execution:
     """Build an Execution from a row of `queries.EXECUTION_COLUMNS`."""
     (id_, workflow_name, status, invoker, created_at, started_at, finished_at) = row[:7]
-    arg, result, error, wake_at, cancel_requested, job_count = row[7:13]
+    arg, result, error, wake_at, cancel_requested, job_count, restarted_from = row[7:14]
     return Execution(
         id=id_,
         workflow_name=workflow_name,
@@ -56,6 +56,7 @@ def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execu
         job_execution_count=int(job_count),
         wake_at=from_ms(wake_at),
         cancel_requested=bool(cancel_requested),
+        restarted_from=restarted_from,
     )
 
 

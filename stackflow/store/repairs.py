@@ -1,0 +1,229 @@
+"""The repair operations of the SQL stores: restart, bulk resume and cancel, prune.
+
+Each bulk operation works in batches: one short transaction picks the next
+matching executions after a cursor (oldest first, locked on PostgreSQL) and
+changes or deletes them, so a large set never holds a long lock and a batch
+is all done or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from stackflow.errors import ExecutionNotFound, NotRestartable
+from stackflow.records import ExecutionStatus
+from stackflow.store.base import (
+    Batch,
+    Cursor,
+    ExecutionFilter,
+    JobRow,
+    NewExecution,
+    PruneBatch,
+    StatusChange,
+    WaitRow,
+)
+from stackflow.store.queries import Queries
+
+T = TypeVar("T")
+Candidates = tuple[list[str], Cursor | None]
+
+
+def job_row_params(row: JobRow) -> dict[str, Any]:
+    """The parameters of the job statements for `row` (without a fence)."""
+    return {
+        "execution_id": row.execution_id,
+        "seq": row.seq,
+        "id": row.id,
+        "call_path": row.call_path,
+        "job_name": row.job_name,
+        "stacked_job_name": row.stacked_job_name,
+        "status": str(row.status),
+        "attempt": row.attempt,
+        "version": row.version,
+        "started_at": row.started_at_ms,
+        "finished_at": row.finished_at_ms,
+        "input": row.input_json,
+        "result": row.result_json,
+        "error": row.error_json,
+        "logs": row.logs,
+        "failure_cause": row.failure_cause,
+    }
+
+
+def wait_params(wait: WaitRow) -> dict[str, Any]:
+    """The parameters of the wait statements for `wait` (without a fence)."""
+    return {
+        "execution_id": wait.execution_id,
+        "call_path": wait.call_path,
+        "kind": wait.kind,
+        "key": wait.key,
+        "payload": wait.payload_json,
+        "result": wait.result_json,
+        "wake_at": wait.wake_at_ms,
+        "created_at": wait.created_at_ms,
+        "resolved_at": wait.resolved_at_ms,
+    }
+
+
+class RepairOperations:
+    """Restart, bulk resume and cancel, prune: mixed into SqlStore, which supplies the
+    statements, the transactions and the announcements."""
+
+    queries: Queries
+    placeholder: str
+
+    def _write(self, work: Callable[[Any], T]) -> T:
+        raise NotImplementedError
+
+    def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        raise NotImplementedError
+
+    def _announce(self, *changes: StatusChange) -> None:
+        raise NotImplementedError
+
+    def _in_list(self, prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def free_pages(self) -> tuple[int, int] | None:
+        return None
+
+    # restart
+    def restart_execution(
+        self,
+        new: NewExecution,
+        source_id: str,
+        copies: Sequence[JobRow],
+        markers: Sequence[WaitRow],
+    ) -> None:
+        params = {
+            "id": new.id,
+            "workflow_name": new.workflow_name,
+            "invoker": new.invoker_json,
+            "now": new.created_at_ms,
+            "arg": new.arg_json,
+            "restarted_from": source_id,
+        }
+
+        def restart(conn: Any) -> None:
+            self._refuse_unless_final_txn(conn, source_id, new.created_at_ms)
+            conn.execute(self.queries.insert_restarted_execution, params)
+            for row in copies:
+                conn.execute(self.queries.copy_job, job_row_params(row))
+            for wait in markers:
+                conn.execute(self.queries.copy_wait, wait_params(wait))
+
+        self._write(restart)
+        self._announce(StatusChange(new.id, new.workflow_name, ExecutionStatus.PENDING))
+
+    def _refuse_unless_final_txn(self, conn: Any, execution_id: str, now_ms: int) -> None:
+        found = conn.execute(self.queries.lock_execution, {"id": execution_id, "now": now_ms})
+        row = found.fetchone()
+        if row is None:
+            raise ExecutionNotFound(execution_id)
+        if not ExecutionStatus(row[0]).is_final:
+            raise NotRestartable(execution_id, row[0])
+
+    # selecting
+    def count_executions(self, selection: ExecutionFilter) -> int:
+        where, params = self._where(selection, None)
+        found = self._read(self.queries.count_matching.replace("{where}", where), params)
+        return int(found[0][0])
+
+    def _where(
+        self, selection: ExecutionFilter, after: Cursor | None
+    ) -> tuple[str, dict[str, Any]]:
+        """The conjunction of the filter's conditions (and the cursor's), and its parameters."""
+        q = self.queries
+        conditions: dict[str, dict[str, Any]] = {
+            q.of_workflow: {"workflow_name": selection.workflow_name},
+            q.created_from: {"created_from": selection.created_from_ms},
+            q.created_before: {"created_before": selection.created_before_ms},
+            q.finished_before: {"finished_before": selection.finished_before_ms},
+            q.after_cursor: {
+                "after_created": after[0] if after else None,
+                "after_id": after[1] if after else None,
+            },
+        }
+        parts: list[str] = []
+        params: dict[str, Any] = {}
+        for condition, values in conditions.items():
+            if all(value is not None for value in values.values()):
+                parts.append(condition)
+                params.update(values)
+        if selection.statuses:
+            marks, named = self._in_list("status", [str(s) for s in selection.statuses])
+            parts.append(f"status IN ({marks})")
+            params.update(named)
+        return " AND ".join(parts) or "1 = 1", params
+
+    def _candidates_txn(
+        self, conn: Any, selection: ExecutionFilter, after: Cursor | None, limit: int
+    ) -> Candidates:
+        """Ids of the next `limit` matching executions after `after`, and the new cursor."""
+        where, params = self._where(selection, after)
+        query = self.queries.batch_candidates.replace("{where}", where)
+        found = conn.execute(query, {**params, "limit": limit}).fetchall()
+        if not found:
+            return [], None
+        return [row[0] for row in found], (int(found[-1][1]), str(found[-1][0]))
+
+    def _in_ids(
+        self, statement: str, ids: Sequence[str], **extra: Any
+    ) -> tuple[str, dict[str, Any]]:
+        marks, params = self._in_list("id", ids)
+        return statement.replace("{ids}", marks), {**params, **extra}
+
+    # bulk resume and cancel
+    def resume_batch(
+        self, selection: ExecutionFilter, after: Cursor | None, limit: int, now_ms: int
+    ) -> Batch:
+        def resume(conn: Any) -> tuple[list[Any], Cursor | None]:
+            ids, cursor = self._candidates_txn(conn, selection, after, limit)
+            if not ids:
+                return [], None
+            query, params = self._in_ids(self.queries.resume_ids, ids, now=now_ms)
+            return list(conn.execute(query, params).fetchall()), cursor
+
+        changed, cursor = self._write(resume)
+        status = ExecutionStatus.PENDING_RESUME
+        self._announce(*(StatusChange(row[0], row[1], status) for row in changed))
+        return Batch(len(changed), cursor)
+
+    def cancel_batch(
+        self, selection: ExecutionFilter, after: Cursor | None, limit: int, now_ms: int
+    ) -> Batch:
+        def cancel(conn: Any) -> tuple[list[Any], int, Cursor | None]:
+            ids, cursor = self._candidates_txn(conn, selection, after, limit)
+            if not ids:
+                return [], 0, None
+            query, params = self._in_ids(self.queries.cancel_ids_at_once, ids, now=now_ms)
+            canceled = list(conn.execute(query, params).fetchall())
+            query, params = self._in_ids(self.queries.cancel_ids_later, ids, now=now_ms)
+            flagged = len(conn.execute(query, params).fetchall())
+            return canceled, flagged, cursor
+
+        canceled, flagged, cursor = self._write(cancel)
+        status = ExecutionStatus.CANCELED
+        self._announce(*(StatusChange(row[0], row[1], status) for row in canceled))
+        return Batch(len(canceled) + flagged, cursor)
+
+    # prune
+    def prune_batch(
+        self, selection: ExecutionFilter, after: Cursor | None, limit: int
+    ) -> PruneBatch:
+        def prune(conn: Any) -> PruneBatch:
+            ids, cursor = self._candidates_txn(conn, selection, after, limit)
+            if not ids:
+                return PruneBatch(0, 0, 0, None)
+            deleted = [
+                conn.execute(*self._in_ids(statement, ids)).rowcount
+                for statement in (
+                    self.queries.delete_waits,
+                    self.queries.delete_jobs,
+                    self.queries.delete_executions,
+                )
+            ]
+            return PruneBatch(deleted[2], deleted[1], deleted[0], cursor)
+
+        return self._write(prune)
