@@ -36,14 +36,15 @@ def carried_rows(
     rows: Sequence[JobRow], execution_id: str, from_job: str | None, new_execution_id: str
 ) -> list[JobRow]:
     """Copies, for the new execution, of the finished job executions recorded before the
-    first one named `from_job` (none without it). UnknownJob lists the names it could be.
+    first one named `from_job` (a stacked job name, or a job execution's id), none without
+    it. UnknownJob lists the names it could be.
 
     The main job is never carried, nor the jobs that called `from_job`: they run again
     (their replay answers their earlier calls from the copies) so that `from_job` does.
     """
     if from_job is None:
         return []
-    first = next((row for row in rows if row.stacked_job_name == from_job), None)
+    first = next((row for row in rows if from_job in (row.stacked_job_name, row.id)), None)
     if first is None:
         raise UnknownJob.named(from_job, execution_id, stacked_names(rows))
     callers = _ancestors(first.call_path) | {""}
