@@ -63,9 +63,8 @@ def refused(run: Run, project: Path, code: int, *args: str) -> str:
 
 def test_restart_from_a_job_carries_the_jobs_before_it(run: Run, project: Path) -> None:
     [old] = make(project, succeeded=1)
-    done = run(
-        "workflow", "restart", old, "--from-job", "process-order/send-notification", "-W", "-l", "-j"
-    )
+    from_job = ("--from-job", "process-order/send-notification")
+    done = run("workflow", "restart", old, *from_job, "-W", "-l", "-j")
     assert done.code == 0, done.stderr
     shown = done.json()
     assert set(shown) == EXECUTION_KEYS | {"restartedFrom", "jobDetails"}
@@ -193,7 +192,7 @@ def _on_a_terminal(project: Path, answer: str, *args: str) -> subprocess.Complet
 
 
 def test_prune_deletes_old_final_executions(run: Run, project: Path) -> None:
-    failed, *succeeded = make(project, failed=1, succeeded=2)
+    failed, *_ = make(project, failed=1, succeeded=2)
     time.sleep(1.1)
     [pending] = make(project, pending=1)
 
