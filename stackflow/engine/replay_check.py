@@ -11,7 +11,7 @@ non-determinism is reported, with the recorded call and the new one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from stackflow.definitions.handles import JobHandle, completed_handle, failed_handle
@@ -19,6 +19,7 @@ from stackflow.definitions.jobs import WorkflowJob
 from stackflow.definitions.workflows import Workflow
 from stackflow.engine.execution_run import ExecutionRun, RunSettings
 from stackflow.engine.job_run import JobRun
+from stackflow.engine.replay import History
 from stackflow.errors import JobFailed, NonDeterminismError
 from stackflow.jsonvalue import encode
 from stackflow.records import Execution, ExecutionStatus, ReplayFinding
@@ -37,12 +38,22 @@ REPLAYED_STATUSES = (
     ExecutionStatus.FAILED,
 )
 """The statuses of executions that may still run (FAILED ones by a resume)."""
+EXECUTIONS_PER_READ = 500
+"""Executions whose histories are read together."""
 
 
 class CheckRun(ExecutionRun):
-    """An execution replayed read-only: its history loaded, its first finding kept."""
+    """An execution replayed read-only: its history given, its first finding kept."""
 
-    finding: ReplayFinding | None = None
+    def __init__(
+        self, settings: RunSettings, lease: Lease, workflow: Workflow, history: History
+    ) -> None:
+        self._given = history
+        self.finding: ReplayFinding | None = None
+        super().__init__(settings, lease, workflow)
+
+    def _load_history(self) -> History:
+        return self._given
 
     def report(self, job: JobRun, error: NonDeterminismError) -> None:
         """Keep the first non-determinism met in this execution."""
@@ -123,19 +134,22 @@ class CheckedJobRun(JobRun):
 
 
 def check_replay(
-    settings: RunSettings, workflows: dict[str, Workflow], executions: Iterable[Execution]
+    settings: RunSettings, workflows: dict[str, Workflow], executions: Sequence[Execution]
 ) -> list[ReplayFinding]:
     """The findings of replaying each execution against `workflows` (nothing is written)."""
     findings = []
-    for execution in executions:
-        finding = _check_one(settings, workflows, execution)
-        if finding is not None:
-            findings.append(finding)
+    for start in range(0, len(executions), EXECUTIONS_PER_READ):
+        batch = executions[start : start + EXECUTIONS_PER_READ]
+        histories = settings.store.load_histories([execution.id for execution in batch])
+        for execution in batch:
+            finding = _check_one(settings, workflows, execution, History(*histories[execution.id]))
+            if finding is not None:
+                findings.append(finding)
     return findings
 
 
 def _check_one(
-    settings: RunSettings, workflows: dict[str, Workflow], execution: Execution
+    settings: RunSettings, workflows: dict[str, Workflow], execution: Execution, history: History
 ) -> ReplayFinding | None:
     workflow = workflows.get(execution.workflow_name)
     if workflow is None:
@@ -152,4 +166,4 @@ def _check_one(
         arg_json=encode(execution.arg),
         invoker_json=invoker_json(execution.invoker),
     )
-    return CheckRun(settings, lease, workflow).check()
+    return CheckRun(settings, lease, workflow, history).check()

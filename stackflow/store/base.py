@@ -408,6 +408,12 @@ class Store(Protocol):
         """
         ...
 
+    def load_histories(
+        self, execution_ids: Sequence[str]
+    ) -> dict[str, tuple[list[JobRow], list[WaitRow]]]:
+        """The job executions (oldest first) and waits of many executions at once."""
+        ...
+
     def count_executions(self, selection: ExecutionFilter) -> int:
         """How many executions match."""
         ...

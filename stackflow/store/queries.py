@@ -243,6 +243,11 @@ class Queries:
         f"INSERT INTO waits ({WAIT_COLUMNS}) VALUES (:execution_id, :call_path, :kind, :key, "
         ":payload, :result, :wake_at, :created_at, :resolved_at)"
     )
+    jobs_of_executions: str = (
+        f"SELECT {JOB_COLUMNS} FROM job_executions WHERE execution_id IN ({{ids}}) "
+        "ORDER BY execution_id, seq"
+    )
+    waits_of_executions: str = f"SELECT {WAIT_COLUMNS} FROM waits WHERE execution_id IN ({{ids}})"
     count_matching: str = "SELECT count(*) FROM executions WHERE {where}"
     batch_candidates: str = (
         "SELECT id, created_at FROM executions WHERE {where} ORDER BY created_at, id "

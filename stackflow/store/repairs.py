@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from stackflow.errors import ExecutionNotFound, NotRestartable
 from stackflow.records import ExecutionStatus
+from stackflow.store import rows
 from stackflow.store.base import (
     Batch,
     Cursor,
@@ -26,6 +27,8 @@ from stackflow.store.base import (
 from stackflow.store.queries import Queries
 
 T = TypeVar("T")
+HISTORIES_PER_READ = 500
+"""Executions whose histories one statement reads."""
 Candidates = tuple[list[str], Cursor | None]
 
 
@@ -123,6 +126,25 @@ class RepairOperations:
             raise ExecutionNotFound(execution_id)
         if not ExecutionStatus(row[0]).is_final:
             raise NotRestartable(execution_id, row[0])
+
+    # reading
+    def load_histories(
+        self, execution_ids: Sequence[str]
+    ) -> dict[str, tuple[list[JobRow], list[WaitRow]]]:
+        histories: dict[str, tuple[list[JobRow], list[WaitRow]]] = {
+            execution_id: ([], []) for execution_id in execution_ids
+        }
+        for start in range(0, len(execution_ids), HISTORIES_PER_READ):
+            ids = execution_ids[start : start + HISTORIES_PER_READ]
+            query, params = self._in_ids(self.queries.jobs_of_executions, ids)
+            for found in self._read(query, params):
+                row = rows.job_row(found)
+                histories[row.execution_id][0].append(row)
+            query, params = self._in_ids(self.queries.waits_of_executions, ids)
+            for found in self._read(query, params):
+                wait = rows.wait_row(found)
+                histories[wait.execution_id][1].append(wait)
+        return histories
 
     # selecting
     def count_executions(self, selection: ExecutionFilter) -> int:

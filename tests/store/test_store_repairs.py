@@ -206,3 +206,16 @@ def test_free_pages_are_known_on_sqlite_only(store: Store, store_url: str) -> No
         assert free is not None and free[0] >= 0 and free[1] >= 512
     else:
         assert free is None
+
+
+# reading ----------------------------------------------------------------------------------
+
+
+def test_histories_of_many_executions_are_read_at_once(store: Store) -> None:
+    finished = _finished(store, "SUCCESS")
+    waiting = _waiting(store, at=NOW + 1)
+    histories = store.load_histories([finished, waiting, "missing"])
+    assert histories[finished] == (store.load_job_rows(finished), [])
+    assert histories[waiting] == (store.load_job_rows(waiting), store.load_waits(waiting))
+    assert [row.seq for row in histories[finished][0]] == [1, 2]
+    assert histories["missing"] == ([], [])
