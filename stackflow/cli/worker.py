@@ -45,8 +45,9 @@ def worker(concurrency: int, config_path: str | None) -> None:
         running = Worker(engine, concurrency, log=_log)
         _install_stop_handlers(running)
         running.run()
-    if running.abandoned:
-        # Released executions' threads are still running their jobs: leave them behind.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        if running.abandoned:
+            # Released executions' threads are still running their jobs: leave them behind
+            # at once (their writes are refused since the release; the store needs no close).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)

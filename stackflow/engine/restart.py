@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from stackflow.clock import new_id
+from stackflow.clock import job_execution_id
 from stackflow.errors import UnknownJob
 from stackflow.records import JobStatus
 from stackflow.store.base import PATCH, JobRow, WaitRow
@@ -55,7 +55,13 @@ def carried_rows(
     }
     ordered = sorted(kept.values(), key=lambda row: row.seq)
     return [
-        replace(row, id=new_id(), execution_id=new_execution_id, seq=seq, failure_cause=None)
+        replace(
+            row,
+            id=job_execution_id(new_execution_id, seq),
+            execution_id=new_execution_id,
+            seq=seq,
+            failure_cause=None,
+        )
         for seq, row in enumerate(ordered, start=1)
     ]
 

@@ -102,8 +102,9 @@ class ExecutionFilter:
     """Only executions that finished before this time (`prune --older-than`)."""
 
 
-Cursor = tuple[int, str]
-"""(created_at, id) of the last execution a batch looked at: the next batch starts after it."""
+Cursor = str
+"""The id of the last execution a batch looked at: the next batch starts after it (ids are
+time-ordered, so batches go oldest first)."""
 
 
 @dataclass(frozen=True)

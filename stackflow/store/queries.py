@@ -48,7 +48,7 @@ EXECUTION_COLUMNS = (
     "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id), e.restarted_from"
 )
 JOB_COLUMNS = (
-    "id, execution_id, call_path, job_name, stacked_job_name, status, attempt, version, "
+    "execution_id, call_path, job_name, stacked_job_name, status, attempt, version, "
     "started_at, finished_at, input, result, error, logs, failure_cause, seq"
 )
 WAIT_COLUMNS = (
@@ -65,6 +65,21 @@ CANCELABLE_AT_ONCE = quoted(
 LEASE_COLUMNS = (
     "id, workflow_name, fence, arg, invoker, retries, run_count, cancel_requested, created_at"
 )
+
+
+INSERT_JOB = (
+    "INSERT INTO job_executions (execution_id, call_path, job_name, stacked_job_name, "
+    "status, attempt, version, started_at, finished_at, input, result, error, logs, "
+    "failure_cause, seq) SELECT :execution_id, :call_path, :job_name, :stacked_job_name, "
+    ":status, :attempt, :version, :started_at, :finished_at, :input, :result, :error, :logs, "
+    ":failure_cause, :seq"
+)
+UPDATE_JOB = (
+    "UPDATE job_executions SET status = :status, finished_at = :finished_at, "
+    "result = :result, error = :error, logs = :logs, failure_cause = :failure_cause "
+    "WHERE execution_id = :execution_id AND seq = :seq"
+)
+JOB_AT_SEQ = "SELECT 1 FROM job_executions WHERE execution_id = :execution_id AND seq = :seq"
 
 
 @dataclass(frozen=True)
@@ -132,25 +147,18 @@ class Queries:
     select_jobs: str = (
         f"SELECT {JOB_COLUMNS} FROM job_executions WHERE execution_id = :execution_id ORDER BY seq"
     )
-    insert_job: str = (
-        "INSERT INTO job_executions (id, execution_id, call_path, job_name, stacked_job_name, "
-        "status, attempt, version, started_at, finished_at, input, result, error, logs, "
-        "failure_cause, seq) SELECT :id, :execution_id, :call_path, :job_name, "
-        ":stacked_job_name, :status, :attempt, :version, :started_at, :finished_at, :input, "
-        f":result, :error, :logs, :failure_cause, :seq WHERE {FENCED} "
-        "ON CONFLICT (execution_id, seq) DO NOTHING"
-    )
-    update_job: str = (
-        "UPDATE job_executions SET status = :status, finished_at = :finished_at, "
-        "result = :result, error = :error, logs = :logs, failure_cause = :failure_cause "
-        f"WHERE execution_id = :execution_id AND seq = :seq AND {FENCED}"
-    )
+    insert_job: str = f"{INSERT_JOB} WHERE {FENCED} AND NOT EXISTS ({JOB_AT_SEQ})"
+    insert_last_job: str = f"{INSERT_JOB} WHERE NOT EXISTS ({JOB_AT_SEQ})"
+    """The main job's last write, in the transaction whose first statement finished the
+    execution under its lease (so it needs no fence of its own)."""
+    update_job: str = f"{UPDATE_JOB} AND {FENCED}"
+    update_last_job: str = UPDATE_JOB
     write_outcome: str = (
         f"SELECT (SELECT 1 FROM executions WHERE {OWNED}), "
-        "(SELECT id FROM job_executions WHERE execution_id = :execution_id AND seq = :seq)"
+        "(SELECT 1 FROM job_executions WHERE execution_id = :execution_id AND seq = :seq)"
     )
     """After a job write that changed nothing: was the lease lost, or is the row already
-    there (an earlier attempt whose commit was not acknowledged before a disconnect)?"""
+    there (this very write, whose commit was not acknowledged before a disconnect)?"""
     abandon_jobs: str = (
         f"UPDATE job_executions SET status = '{JobStatus.FAILED}', finished_at = :now, "
         f"error = :error WHERE execution_id = :execution_id AND status = '{JobStatus.RUNNING}' "
@@ -213,7 +221,7 @@ class Queries:
     # claims (run by each store inside its own claim transaction)
     claim_candidates: str = (
         f"SELECT id, workflow_name FROM executions WHERE {RUNNABLE_NOW} {{scope}} "
-        "ORDER BY created_at, id LIMIT :lookahead"
+        "ORDER BY id LIMIT :lookahead"
     )
     running_counts: str = (
         f"SELECT workflow_name, count(*) FROM executions WHERE status = '{ExecutionStatus.RUNNING}'"
@@ -234,11 +242,7 @@ class Queries:
         f"'{ExecutionStatus.PENDING}', :invoker, :now, :now, :arg, :restarted_from, 1)"
     )
     """run_count 1: its first claim reads the history it was created with."""
-    copy_job: str = (
-        f"INSERT INTO job_executions ({JOB_COLUMNS}) VALUES (:id, :execution_id, :call_path, "
-        ":job_name, :stacked_job_name, :status, :attempt, :version, :started_at, :finished_at, "
-        ":input, :result, :error, :logs, :failure_cause, :seq)"
-    )
+    copy_job: str = INSERT_JOB
     copy_wait: str = (
         f"INSERT INTO waits ({WAIT_COLUMNS}) VALUES (:execution_id, :call_path, :kind, :key, "
         ":payload, :result, :wake_at, :created_at, :resolved_at)"
@@ -249,10 +253,12 @@ class Queries:
     )
     waits_of_executions: str = f"SELECT {WAIT_COLUMNS} FROM waits WHERE execution_id IN ({{ids}})"
     count_matching: str = "SELECT count(*) FROM executions WHERE {where}"
-    batch_candidates: str = (
-        "SELECT id, created_at FROM executions WHERE {where} ORDER BY created_at, id "
-        "LIMIT :limit{row_lock}"
+    batch_candidates: str = "SELECT id FROM executions WHERE {where} ORDER BY id LIMIT :limit"
+    """Read outside the batch's transaction (a long scan never holds the write lock)."""
+    still_matching: str = (
+        "SELECT id FROM executions WHERE id IN ({ids}) AND {where} ORDER BY id{row_lock}"
     )
+    """Inside the batch's transaction: which candidates still match (locked on PostgreSQL)."""
     resume_ids: str = (
         f"UPDATE executions SET status = '{ExecutionStatus.PENDING_RESUME}', finished_at = NULL, "
         "wake_at = NULL, retries = 0, updated_at = :now "
@@ -275,9 +281,8 @@ class Queries:
     of_workflow: str = "workflow_name = :workflow_name"
     created_from: str = "created_at >= :created_from"
     created_before: str = "created_at < :created_before"
-    finished_before: str = "finished_at < :finished_before AND created_at < :finished_before"
-    """(created_at, which is never after finished_at, lets the created_at index serve it)"""
-    after_cursor: str = "(created_at, id) > (:after_created, :after_id)"
+    finished_before: str = "finished_at < :finished_before"
+    after_cursor: str = "id > :after_id"
 
     @classmethod
     def for_dialect(cls, *, named: str, share_lock: str, row_lock: str, lease_now: str) -> Queries:

@@ -1,9 +1,9 @@
 """The repair operations of the SQL stores: restart, bulk resume and cancel, prune.
 
-Each bulk operation works in batches: one short transaction picks the next
-matching executions after a cursor (oldest first, locked on PostgreSQL) and
-changes or deletes them, so a large set never holds a long lock and a batch
-is all done or not at all.
+Each bulk operation works in batches: a read finds the next matching
+executions after a cursor (oldest first), then one short transaction checks
+which still match (locking them on PostgreSQL) and changes or deletes them, so
+a large set never holds a long lock and a batch is all done or not at all.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from stackflow.store.queries import Queries
 T = TypeVar("T")
 HISTORIES_PER_READ = 500
 """Executions whose histories one statement reads."""
-Candidates = tuple[list[str], Cursor | None]
 
 
 def job_row_params(row: JobRow) -> dict[str, Any]:
@@ -37,7 +36,6 @@ def job_row_params(row: JobRow) -> dict[str, Any]:
     return {
         "execution_id": row.execution_id,
         "seq": row.seq,
-        "id": row.id,
         "call_path": row.call_path,
         "job_name": row.job_name,
         "stacked_job_name": row.stacked_job_name,
@@ -153,42 +151,46 @@ class RepairOperations:
         return int(found[0][0])
 
     def _where(
-        self, selection: ExecutionFilter, after: Cursor | None
+        self, selection: ExecutionFilter, after: Cursor | None = None
     ) -> tuple[str, dict[str, Any]]:
         """The conjunction of the filter's conditions (and the cursor's), and its parameters."""
         q = self.queries
-        conditions: dict[str, dict[str, Any]] = {
-            q.of_workflow: {"workflow_name": selection.workflow_name},
-            q.created_from: {"created_from": selection.created_from_ms},
-            q.created_before: {"created_before": selection.created_before_ms},
-            q.finished_before: {"finished_before": selection.finished_before_ms},
-            q.after_cursor: {
-                "after_created": after[0] if after else None,
-                "after_id": after[1] if after else None,
-            },
+        conditions = {
+            q.of_workflow: ("workflow_name", selection.workflow_name),
+            q.created_from: ("created_from", selection.created_from_ms),
+            q.created_before: ("created_before", selection.created_before_ms),
+            q.finished_before: ("finished_before", selection.finished_before_ms),
+            q.after_cursor: ("after_id", after),
         }
         parts: list[str] = []
         params: dict[str, Any] = {}
-        for condition, values in conditions.items():
-            if all(value is not None for value in values.values()):
+        for condition, (name, value) in conditions.items():
+            if value is not None:
                 parts.append(condition)
-                params.update(values)
+                params[name] = value
         if selection.statuses:
             marks, named = self._in_list("status", [str(s) for s in selection.statuses])
             parts.append(f"status IN ({marks})")
             params.update(named)
         return " AND ".join(parts) or "1 = 1", params
 
-    def _candidates_txn(
-        self, conn: Any, selection: ExecutionFilter, after: Cursor | None, limit: int
-    ) -> Candidates:
-        """Ids of the next `limit` matching executions after `after`, and the new cursor."""
+    def _next_batch(
+        self, selection: ExecutionFilter, after: Cursor | None, limit: int
+    ) -> list[str]:
+        """Ids of the next `limit` matching executions after `after`, oldest first (a read:
+        a scan past many executions that do not match holds no lock)."""
         where, params = self._where(selection, after)
         query = self.queries.batch_candidates.replace("{where}", where)
-        found = conn.execute(query, {**params, "limit": limit}).fetchall()
-        if not found:
-            return [], None
-        return [row[0] for row in found], (int(found[-1][1]), str(found[-1][0]))
+        return [str(row[0]) for row in self._read(query, {**params, "limit": limit})]
+
+    def _still_matching_txn(
+        self, conn: Any, selection: ExecutionFilter, ids: Sequence[str]
+    ) -> list[str]:
+        """Which of `ids` match still, inside the batch's transaction (locked on PostgreSQL)."""
+        where, params = self._where(selection)
+        query, id_params = self._in_ids(self.queries.still_matching, ids)
+        found = conn.execute(query.replace("{where}", where), {**params, **id_params})
+        return [str(row[0]) for row in found.fetchall()]
 
     def _in_ids(
         self, statement: str, ids: Sequence[str], **extra: Any
@@ -196,56 +198,66 @@ class RepairOperations:
         marks, params = self._in_list("id", ids)
         return statement.replace("{ids}", marks), {**params, **extra}
 
+    def _in_batches(
+        self,
+        selection: ExecutionFilter,
+        after: Cursor | None,
+        limit: int,
+        change: Callable[[Any, list[str]], T],
+    ) -> tuple[T | None, Cursor | None]:
+        """`change(conn, ids)` in one transaction for the next batch that still matches."""
+        ids = self._next_batch(selection, after, limit)
+        if not ids:
+            return None, None
+
+        def in_transaction(conn: Any) -> T | None:
+            matching = self._still_matching_txn(conn, selection, ids)
+            return change(conn, matching) if matching else None
+
+        return self._write(in_transaction), ids[-1]
+
     # bulk resume and cancel
     def resume_batch(
         self, selection: ExecutionFilter, after: Cursor | None, limit: int, now_ms: int
     ) -> Batch:
-        def resume(conn: Any) -> tuple[list[Any], Cursor | None]:
-            ids, cursor = self._candidates_txn(conn, selection, after, limit)
-            if not ids:
-                return [], None
+        def resume(conn: Any, ids: list[str]) -> list[Any]:
             query, params = self._in_ids(self.queries.resume_ids, ids, now=now_ms)
-            return list(conn.execute(query, params).fetchall()), cursor
+            return list(conn.execute(query, params).fetchall())
 
-        changed, cursor = self._write(resume)
+        changed, cursor = self._in_batches(selection, after, limit, resume)
         status = ExecutionStatus.PENDING_RESUME
-        self._announce(*(StatusChange(row[0], row[1], status) for row in changed))
-        return Batch(len(changed), cursor)
+        self._announce(*(StatusChange(str(row[0]), row[1], status) for row in changed or ()))
+        return Batch(len(changed or ()), cursor)
 
     def cancel_batch(
         self, selection: ExecutionFilter, after: Cursor | None, limit: int, now_ms: int
     ) -> Batch:
-        def cancel(conn: Any) -> tuple[list[Any], int, Cursor | None]:
-            ids, cursor = self._candidates_txn(conn, selection, after, limit)
-            if not ids:
-                return [], 0, None
+        def cancel(conn: Any, ids: list[str]) -> tuple[list[Any], int]:
             query, params = self._in_ids(self.queries.cancel_ids_at_once, ids, now=now_ms)
             canceled = list(conn.execute(query, params).fetchall())
             query, params = self._in_ids(self.queries.cancel_ids_later, ids, now=now_ms)
-            flagged = len(conn.execute(query, params).fetchall())
-            return canceled, flagged, cursor
+            return canceled, len(conn.execute(query, params).fetchall())
 
-        canceled, flagged, cursor = self._write(cancel)
+        outcome, cursor = self._in_batches(selection, after, limit, cancel)
+        canceled, flagged = outcome or ([], 0)
         status = ExecutionStatus.CANCELED
-        self._announce(*(StatusChange(row[0], row[1], status) for row in canceled))
+        self._announce(*(StatusChange(str(row[0]), row[1], status) for row in canceled))
         return Batch(len(canceled) + flagged, cursor)
 
     # prune
     def prune_batch(
         self, selection: ExecutionFilter, after: Cursor | None, limit: int
     ) -> PruneBatch:
-        def prune(conn: Any) -> PruneBatch:
-            ids, cursor = self._candidates_txn(conn, selection, after, limit)
-            if not ids:
-                return PruneBatch(0, 0, 0, None)
-            deleted = [
+        def prune(conn: Any, ids: list[str]) -> tuple[int, int, int]:
+            waits, jobs, executions = (
                 conn.execute(*self._in_ids(statement, ids)).rowcount
                 for statement in (
                     self.queries.delete_waits,
                     self.queries.delete_jobs,
                     self.queries.delete_executions,
                 )
-            ]
-            return PruneBatch(deleted[2], deleted[1], deleted[0], cursor)
+            )
+            return executions, jobs, waits
 
-        return self._write(prune)
+        deleted, cursor = self._in_batches(selection, after, limit, prune)
+        return PruneBatch(*(deleted or (0, 0, 0)), cursor)

@@ -53,7 +53,7 @@ def fill(url: str, status: str, count: int, finished_ms: int) -> list[str]:
         for i in ids
     ]
     jobs = [
-        (i, seq, str(uuid.uuid4()), f"{seq:06d}" if seq else "", "step", "main/step",
+        (i, seq, f"{seq:06d}" if seq else "", "step", "main/step",
          "SUCCESS", 1, finished_ms - 5, finished_ms - 4, "{}", "{}")
         for i in ids
         for seq in range(JOBS_PER_EXECUTION)
@@ -67,7 +67,7 @@ def fill(url: str, status: str, count: int, finished_ms: int) -> list[str]:
         )  # fmt: skip
         _insert(
             conn, mark, "job_executions",
-            "execution_id, seq, id, call_path, job_name, stacked_job_name, status, attempt, "
+            "execution_id, seq, call_path, job_name, stacked_job_name, status, attempt, "
             "started_at, finished_at, input, result",
             jobs,
         )  # fmt: skip

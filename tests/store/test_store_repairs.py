@@ -7,7 +7,7 @@ import json
 import pytest
 from store_helpers import NOW, claim_at, job_row, new_execution
 
-from stackflow.clock import new_id
+from stackflow.clock import job_execution_id, new_id
 from stackflow.errors import ExecutionNotFound, NotRestartable, StoreError
 from stackflow.records import ExecutionStatus
 from stackflow.store.base import (
@@ -60,7 +60,7 @@ def test_a_restart_is_created_with_its_copies_in_one_go(store: Store) -> None:
     source = _finished(store, "FAILED")
     new = _restart_of(source)
     [copy] = [row for row in store.load_job_rows(source) if row.call_path]
-    copy.execution_id, copy.id, copy.seq = new.id, new_id(), 1
+    copy.execution_id, copy.id, copy.seq = new.id, job_execution_id(new.id, 1), 1
     marker = WaitRow(new.id, "000000@v2", PATCH, "v2", None, None, None, NOW)
 
     store.restart_execution(new, source, [copy], [marker])
@@ -82,8 +82,9 @@ def test_a_restart_is_refused_unless_the_source_is_final(store: Store) -> None:
     new = _restart_of(waiting)
     with pytest.raises(NotRestartable, match=f"Execution '{waiting}' is WAITING"):
         store.restart_execution(new, waiting, [], [])
-    with pytest.raises(ExecutionNotFound, match=r"Execution 'nope' not found\."):
-        store.restart_execution(new, "nope", [], [])
+    unknown = new_id()
+    with pytest.raises(ExecutionNotFound, match=f"Execution '{unknown}' not found"):
+        store.restart_execution(new, unknown, [], [])
     assert store.find_execution(new.id) is None
 
 
@@ -214,8 +215,9 @@ def test_free_pages_are_known_on_sqlite_only(store: Store, store_url: str) -> No
 def test_histories_of_many_executions_are_read_at_once(store: Store) -> None:
     finished = _finished(store, "SUCCESS")
     waiting = _waiting(store, at=NOW + 1)
-    histories = store.load_histories([finished, waiting, "missing"])
+    missing = new_id()
+    histories = store.load_histories([finished, waiting, missing])
     assert histories[finished] == (store.load_job_rows(finished), [])
     assert histories[waiting] == (store.load_job_rows(waiting), store.load_waits(waiting))
     assert [row.seq for row in histories[finished][0]] == [1, 2]
-    assert histories["missing"] == ([], [])
+    assert histories[missing] == ([], [])
