@@ -16,11 +16,10 @@ from stackflow.cli.workflow import (
     parse_arg,
     wait_option,
 )
-from stackflow.engine.retention import PruneReport
 
 PAGE_NOTE = (
-    "The store file has {pages} more free page(s) ({size}): later writes reuse them; "
-    "run VACUUM on it (with every process stopped) to give them back to the file system."
+    "Freed {pages} page(s) ({size}) in the store file: later writes reuse them; VACUUM "
+    "(by hand, with every process stopped) gives them back to the file system."
 )
 
 
@@ -99,23 +98,19 @@ def prune(
         report = engine.prune(seconds, status, dry_run=dry_run)
     if as_json:
         print_json({"count": report.count})
-    else:
-        _print_report(report, dry_run=dry_run)
-
-
-def _print_report(report: PruneReport, *, dry_run: bool) -> None:
-    if dry_run:
+    elif dry_run:
         click.echo(f"Would delete {report.count} execution(s).")
-        return
-    click.echo(
-        f"Deleted {report.count} execution(s), {report.job_executions} job execution(s) and "
-        f"{report.waits} wait(s)."
-    )
-    if report.pages_freed:
+    else:
+        click.echo(
+            f"Deleted {report.count} execution(s), {report.job_executions} job execution(s) "
+            f"and {report.waits} wait(s)."
+        )
+    if report.pages_freed is not None:
         size = _size(report.pages_freed * report.page_bytes)
         note(PAGE_NOTE.format(pages=report.pages_freed, size=size))
 
 
 def _size(count: int) -> str:
+    """A byte count in KiB or MiB."""
     kib = count / 1024
     return f"{kib:.0f} KiB" if kib < 1024 else f"{kib / 1024:.1f} MiB"

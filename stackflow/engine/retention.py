@@ -85,11 +85,13 @@ def prune(
 
 
 class BackgroundPrune:
-    """A worker's retention: prunes on a thread of its own when started and every
-    PRUNE_EVERY_SECONDS, in small batches, never in the way of the worker's claims."""
+    """A worker's retention: prunes on a thread and a store connection of its own when
+    started and every PRUNE_EVERY_SECONDS, in small batches, never in the way of the
+    worker's claims."""
 
-    def __init__(self, store: Callable[[], Store], settings: RetentionSettings, log: LogLine):
-        self._store = store
+    def __init__(self, connect: Callable[[], Store], settings: RetentionSettings, log: LogLine):
+        self._connect = connect
+        self._store: Store | None = None
         self.settings = settings
         self.log = log
         self._stopped = threading.Event()
@@ -106,22 +108,33 @@ class BackgroundPrune:
             self._thread.join()
 
     def _run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                self.prune_once()
-            except Exception as error:  # a busy or unreachable store: the next round retries
-                self.log(f"retention: prune failed, retrying later: {error}")
-            self._stopped.wait(PRUNE_EVERY_SECONDS)
+        try:
+            while not self._stopped.is_set():
+                try:
+                    self.prune_once()
+                except Exception as error:  # a busy or unreachable store: the next round
+                    self.log(f"retention: prune failed, retrying later: {error}")
+                self._stopped.wait(PRUNE_EVERY_SECONDS)
+        finally:
+            self.close()
 
     def prune_once(self) -> PruneReport:
         """One round: delete what is older than the cutoff now, batch by batch."""
+        if self._store is None:
+            self._store = self._connect()
         older_than = self.settings.older_than_seconds or 0.0
         selection = prune_selection(older_than, [str(s) for s in self.settings.statuses])
         report = prune(
-            self._store(), selection, batch_size=BACKGROUND_BATCH_SIZE, pause=self._stopped
+            self._store, selection, batch_size=BACKGROUND_BATCH_SIZE, pause=self._stopped
         )
         cutoff = from_ms(selection.finished_before_ms)
         if report.count and cutoff is not None:
             before = format_datetime(cutoff)
             self.log(f"retention: deleted {report.count} execution(s) finished before {before}")
         return report
+
+    def close(self) -> None:
+        """Close the store connection of the prunes."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None

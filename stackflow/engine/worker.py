@@ -15,6 +15,7 @@ from stackflow.engine.wakeups import FALLBACK_POLL_SECONDS
 from stackflow.errors import StackflowError
 from stackflow.jsonvalue import format_datetime
 from stackflow.records import ExecutionStatus
+from stackflow.store import open_store
 from stackflow.store.base import Lease, StatusChange
 
 DEFAULT_CONCURRENCY = 20
@@ -103,9 +104,10 @@ class Worker:
         """With `[retention]`: prune old executions on a thread of their own."""
         if self.engine.retention.older_than_seconds is None:
             return None
+        engine = self.engine
         retention = BackgroundPrune(
-            lambda: self.engine.store,
-            self.engine.retention,
+            lambda: open_store(engine.database_url, sqlite_synchronous=engine.sqlite_synchronous),
+            engine.retention,
             lambda line: self.log(f"{_stamp()} {line}"),
         )
         retention.start()

@@ -12,6 +12,7 @@ from stackflow.engine import bulk
 from stackflow.engine.retention import BackgroundPrune
 from stackflow.errors import InvalidArgument
 from stackflow.records import ExecutionStatus
+from stackflow.store import open_store
 
 fail_switch = {"on": True}
 
@@ -138,7 +139,11 @@ def test_a_worker_prunes_what_its_retention_says(make_engine):
     lines: list[str] = []
     settings = RetentionSettings(1.0, (ExecutionStatus.SUCCESS, ExecutionStatus.FAILED))
 
-    report = BackgroundPrune(lambda: engine.store, settings, lines.append).prune_once()
+    pruner = BackgroundPrune(lambda: open_store(engine.database_url), settings, lines.append)
+    try:
+        report = pruner.prune_once()
+    finally:
+        pruner.close()
 
     assert report.count == 2
     assert engine.find_execution(done) is None and engine.find_execution(failed) is None
