@@ -202,6 +202,8 @@ def test_prune_deletes_old_final_executions(run: Run, project: Path) -> None:
     done = run("workflow", "prune", "--older-than", "1s")
     assert done.code == 0, done.stderr
     assert done.stdout == "Deleted 2 execution(s), 6 job execution(s) and 0 wait(s).\n"
+    on_sqlite = "postgresql" not in (project / "stackflow.toml").read_text()
+    assert ("page(s)" in done.stderr and "VACUUM" in done.stderr) == on_sqlite
     assert [i for i, _, _ in state(project)] == [pending, failed]
     failed_too = run("workflow", "prune", "--older-than", "1s", "-s", "SUCCESS,FAILED", "-j")
     assert failed_too.json() == {"count": 1}
