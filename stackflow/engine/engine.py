@@ -573,19 +573,32 @@ class Engine:
         finally:
             self.heartbeat.forget(lease)
 
-    def _run_settings(self) -> RunSettings:
+    def _run_settings(self, store: Store | None = None) -> RunSettings:
         return RunSettings(
-            self.store, self.env, self.payload_limit_bytes, self._pool, project=self.project
+            store or self.store,
+            self.env,
+            self.payload_limit_bytes,
+            self._pool,
+            project=self.project,
         )
 
     def check_replay(self, workflow_name: str | None = None) -> list[ReplayFinding]:
         """Replay every execution that may still run against the current code, writing
         nothing; those whose replay would hit non-determinism (see replay_check.py)."""
         install_capture()  # what the replayed bodies print goes to their (unsaved) logs
-        executions = self.store.list_executions(
-            workflow_name=workflow_name, statuses=REPLAYED_STATUSES
+        # a store of its own: `self.store` would record this code's job versions in the
+        # registry, as if it were deployed
+        store = self._store or open_store(
+            self.database_url, sqlite_synchronous=self.sqlite_synchronous
         )
-        return check_replay(self._run_settings(), self.workflows, executions)
+        try:
+            executions = store.list_executions(
+                workflow_name=workflow_name, statuses=REPLAYED_STATUSES
+            )
+            return check_replay(self._run_settings(store), self.workflows, executions)
+        finally:
+            if store is not self._store:
+                store.close()
 
     def release(self, lease: Lease) -> None:
         """Give a claimed execution back unfinished (PENDING_RESUME: any worker resumes it)."""

@@ -209,3 +209,18 @@ def test_parallel_and_async_children_are_checked(make_engine):
     code["order"] = "ba"
     assert sorted(f.workflow_name for f in engine.check_replay()) == ["fan-async", "fan-sync"]
     assert runs == Counter()
+
+
+def test_the_registry_does_not_record_the_checked_code(make_engine, store_url):
+    """Checking new code is not deploying it: `workflow get` keeps the versions it had."""
+    engine, *_ = _started(make_engine, count=1)
+    before = engine.store.list_workflow_records()
+    changed = create_workflow(
+        name="shop", main_job=create_workflow_job(name="main", body=lambda: "changed")
+    )
+    checker = Engine(store_url, [changed])
+    try:
+        assert len(checker.check_replay()) == 1  # main makes no call where one was recorded
+    finally:
+        checker.close()
+    assert engine.store.list_workflow_records() == before
