@@ -99,6 +99,14 @@ class JobExecution:
 
 
 @dataclass(frozen=True)
+class WaitingFor:
+    """The wait point a WAITING execution waits at, and the payload its job gave it."""
+
+    key: str
+    payload: Any
+
+
+@dataclass(frozen=True)
 class Execution:
     """One run of a workflow, with its job executions (oldest first)."""
 
@@ -118,6 +126,8 @@ class Execution:
     cancel_requested: bool = False
     restarted_from: str | None = None
     """The id of the execution this one restarts (`workflow restart`), if any."""
+    waiting_for: WaitingFor | None = None
+    """Of a WAITING execution: the wait point it waits at (None while it sleeps)."""
 
     @property
     def is_settled(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from stackflow.jsonvalue import format_datetime
 from stackflow.records import (
     Execution,
+    ExecutionStatus,
     JobExecution,
     ReplayFinding,
     WorkflowDetail,
@@ -39,6 +40,11 @@ def execution_json(execution: Execution, *, with_jobs: bool = False) -> dict[str
     }
     if execution.restarted_from is not None:
         shaped["restartedFrom"] = execution.restarted_from
+    if execution.waiting_for is not None:
+        waiting = execution.waiting_for
+        shaped["waitingFor"] = {"key": waiting.key, "payload": waiting.payload}
+    elif execution.status == ExecutionStatus.WAITING and execution.wake_at is not None:
+        shaped["wakeAt"] = timestamp(execution.wake_at)
     if with_jobs:
         shaped["jobDetails"] = [job_json(job) for job in execution.job_executions]
     return shaped

@@ -42,11 +42,20 @@ FENCED = (
 OWNED = f"id = :execution_id AND fence = :fence AND status = '{ExecutionStatus.RUNNING}'"
 """The execution row of a lease, while the lease still owns it and it runs."""
 
+PENDING_WAIT_POINT = (
+    "FROM waits w WHERE w.execution_id = e.id AND w.kind = 'wait_point' "
+    "AND w.resolved_at IS NULL ORDER BY w.created_at DESC LIMIT 1"
+)
 EXECUTION_COLUMNS = (
     "e.id, e.workflow_name, e.status, e.invoker, e.created_at, e.started_at, e.finished_at, "
     "e.arg, e.result, e.error, e.wake_at, e.cancel_requested, "
-    "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id), e.restarted_from"
+    "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id), e.restarted_from, "
+    f"CASE WHEN e.status = '{ExecutionStatus.WAITING}' THEN "
+    f"(SELECT w.wait_key {PENDING_WAIT_POINT}) END, "
+    f"CASE WHEN e.status = '{ExecutionStatus.WAITING}' THEN "
+    f"(SELECT w.payload {PENDING_WAIT_POINT}) END"
 )
+"""An execution's columns; a WAITING one's pending wait point (key, payload) last."""
 JOB_COLUMNS = (
     "execution_id, call_path, job_name, stacked_job_name, status, attempt, version, "
     "started_at, finished_at, input, result, error, logs, failure_cause, seq"
@@ -176,6 +185,10 @@ class Queries:
     waits_at_key: str = (
         "SELECT resolved_at FROM waits WHERE execution_id = :id AND kind = 'wait_point' "
         "AND wait_key = :key"
+    )
+    pending_wait_points: str = (
+        "SELECT wait_key, payload FROM waits WHERE execution_id = :id AND kind = 'wait_point' "
+        "AND resolved_at IS NULL ORDER BY created_at"
     )
     resolve_wait: str = (
         "UPDATE waits SET result = :result, resolved_at = :now WHERE execution_id = :id "

@@ -16,6 +16,7 @@ from stackflow.records import (
     Invoker,
     JobExecution,
     JobStatus,
+    WaitingFor,
     WorkflowRecord,
 )
 from stackflow.store.base import JobRow, Lease, WaitRow
@@ -41,7 +42,8 @@ _JOB_STATUSES = {status.value: status for status in JobStatus}
 def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execution:
     """Build an Execution from a row of `queries.EXECUTION_COLUMNS`."""
     (id_, workflow_name, status, invoker, created_at, started_at, finished_at) = row[:7]
-    arg, result, error, wake_at, cancel_requested, job_count, restarted_from = row[7:14]
+    (arg, result, error, wake_at, cancel_requested, job_count) = row[7:13]
+    restarted_from, wait_key, wait_payload = row[13:16]
     return Execution(
         id=id_,
         workflow_name=workflow_name,
@@ -58,6 +60,7 @@ def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execu
         wake_at=from_ms(wake_at),
         cancel_requested=bool(cancel_requested),
         restarted_from=restarted_from,
+        waiting_for=None if wait_key is None else waiting_for(wait_key, wait_payload),
     )
 
 
@@ -140,6 +143,11 @@ def workflow_record(row: Sequence[Any]) -> WorkflowRecord:
 def wait_row(row: Sequence[Any]) -> WaitRow:
     """A WaitRow from a row of `queries.WAIT_COLUMNS`."""
     return WaitRow(*row)
+
+
+def waiting_for(key: str, payload: str | None) -> WaitingFor:
+    """The wait point a WAITING execution waits at, from a wait row's key and payload."""
+    return WaitingFor(key=key, payload=_load(payload))
 
 
 def invoker_json(invoker: Invoker | None) -> str | None:

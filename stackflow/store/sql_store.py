@@ -427,7 +427,14 @@ class SqlStore(RepairOperations):
             if found is None:
                 raise ExecutionNotFound(execution_id)
             waits = conn.execute(self.queries.waits_at_key, params).fetchall()
-            check_resolvable(execution_id, key, found[0], [row[0] for row in waits])
+            waiting_at = conn.execute(self.queries.pending_wait_points, params).fetchall()
+            check_resolvable(
+                execution_id,
+                key,
+                found[0],
+                [row[0] for row in waits],
+                [row[0] for row in waiting_at if found[0] == ExecutionStatus.WAITING],
+            )
             conn.execute(self.queries.resolve_wait, params)
             conn.execute(self.queries.resume_resolved, params)
             return self._workflow_of_txn(conn, execution_id)
