@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from stackflow.durations import parse_duration
 from stackflow.errors import ConfigError
+from stackflow.records import ExecutionStatus
 
 CONFIG_FILE_NAME = "stackflow.toml"
 CONFIG_PATH_VARIABLE = "STACKFLOW_CONFIG"
@@ -74,6 +76,19 @@ class ServeSettings:
     token: str | None = None
 
 
+DEFAULT_RETENTION_STATUSES = (ExecutionStatus.SUCCESS, ExecutionStatus.CANCELED)
+RETENTION_UNITS = ("s", "m", "h", "d")
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """The `[retention]` table: workers delete final executions older than `older_than`."""
+
+    older_than_seconds: float | None = None
+    """None: keep everything (no `[retention]` table)."""
+    statuses: tuple[ExecutionStatus, ...] = DEFAULT_RETENTION_STATUSES
+
+
 @dataclass(frozen=True)
 class ProjectConfig:
     """A loaded `stackflow.toml`; `root` is the directory holding it."""
@@ -89,6 +104,7 @@ class ProjectConfig:
     db: dict[str, DbNamespace] = field(default_factory=dict)
     engine: EngineSettings = field(default_factory=EngineSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
 
 def display_path(path: Path) -> str:
@@ -160,6 +176,7 @@ def _read_project(table: _Table, config_path: Path) -> ProjectConfig:
         db=table.table("db").each_table(lambda name, t: _read_db(name, t, root)),
         engine=_read_engine(table.table("engine")),
         serve=_read_serve(table.table("serve")),
+        retention=_read_retention(table.table("retention")),
     )
     workflow.done()
     table.done()
@@ -214,6 +231,36 @@ def _read_serve(table: _Table) -> ServeSettings:
     )
     table.done()
     return settings
+
+
+def _read_retention(table: _Table) -> RetentionSettings:
+    older_than = table.string("older_than")
+    statuses = table.strings("statuses", tuple(DEFAULT_RETENTION_STATUSES))
+    table.done()
+    if older_than is None:
+        if table.data:
+            raise ConfigError(
+                f"{table.source}: [retention] needs '{table.key('older_than')}', a duration "
+                "like '30d'"
+            )
+        return RetentionSettings()
+    try:
+        seconds = parse_duration(older_than, units=RETENTION_UNITS, whole=True)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        table.fail("older_than", "must be a positive duration like '30d', '12h' or '90m'")
+    return RetentionSettings(seconds, tuple(_final_status(table, name) for name in statuses))
+
+
+def _final_status(table: _Table, name: str) -> ExecutionStatus:
+    status = ExecutionStatus.__members__.get(name.strip().upper())
+    if status is None or not status.is_final:
+        raise ConfigError(
+            f"{table.source}: '{table.key('statuses')}' may hold only final statuses "
+            f"(SUCCESS, FAILED, CANCELED), got {name!r}"
+        )
+    return status
 
 
 def resolve_database_url(url: str, root: Path) -> str:

@@ -76,6 +76,29 @@ class NotResumable(StackflowError):
         super().__init__(f"Execution '{execution_id}' is not in a resumable state.")
 
 
+class NotRestartable(StackflowError):
+    """The execution has not reached a final status, so it cannot be restarted."""
+
+    def __init__(self, execution_id: str, status: str) -> None:
+        self.execution_id = execution_id
+        super().__init__(
+            f"Execution '{execution_id}' is {status}: only a SUCCESS, FAILED or CANCELED "
+            "execution can be restarted (cancel it first, or wait for it to end)."
+        )
+
+
+class UnknownJob(StackflowError):
+    """No job execution of the execution has this stacked job name."""
+
+    @classmethod
+    def named(cls, name: str, execution_id: str, known: Iterable[str]) -> UnknownJob:
+        """The one message for a stacked job name the execution never ran, listing its names."""
+        listed = ", ".join(known) or "none"
+        return cls(
+            f"Unknown job '{name}' in execution '{execution_id}'. Its stacked job names: {listed}."
+        )
+
+
 class InvalidArgument(StackflowError, ValueError):
     """An execution's argument is not a JSON object."""
 

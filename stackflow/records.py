@@ -126,6 +126,8 @@ class Execution:
     job_execution_count: int = 0
     wake_at: datetime | None = None
     cancel_requested: bool = False
+    restarted_from: str | None = None
+    """The id of the execution this one restarts (`workflow restart`), if any."""
     waiting_for: WaitingFor | None = None
     """Of a WAITING execution: the wait point it waits at (None while it sleeps)."""
 
@@ -168,3 +170,14 @@ class WorkflowDetail:
 
     record: WorkflowRecord
     other_versions: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class ReplayFinding:
+    """An execution whose replay under the current code would hit non-determinism
+    (`check --replay`); `stacked_job_name` is None when no job of it can run at all."""
+
+    execution_id: str
+    workflow_name: str
+    stacked_job_name: str | None
+    message: str

@@ -10,6 +10,7 @@ from stackflow.records import (
     Execution,
     ExecutionStatus,
     JobExecution,
+    ReplayFinding,
     WorkflowDetail,
     WorkflowSummary,
 )
@@ -21,7 +22,10 @@ def timestamp(value: datetime | None) -> str | None:
 
 
 def execution_json(execution: Execution, *, with_jobs: bool = False) -> dict[str, Any]:
-    """`{id, workflowName, status, jobExecutions, startedAt, finishedAt, arg, result, ...}`."""
+    """`{id, workflowName, status, jobExecutions, startedAt, finishedAt, arg, result, ...}`.
+
+    `restartedFrom` (the id of the execution it restarts) is added only to a restart.
+    """
     shaped: dict[str, Any] = {
         "id": execution.id,
         "workflowName": execution.workflow_name,
@@ -34,6 +38,8 @@ def execution_json(execution: Execution, *, with_jobs: bool = False) -> dict[str
         "error": execution.error,
         "invoker": execution.invoker,
     }
+    if execution.restarted_from is not None:
+        shaped["restartedFrom"] = execution.restarted_from
     if execution.waiting_for is not None:
         waiting = execution.waiting_for
         shaped["waitingFor"] = {"key": waiting.key, "payload": waiting.payload}
@@ -89,3 +95,13 @@ def workflow_json(detail: WorkflowDetail) -> dict[str, Any]:
     if detail.other_versions:
         shaped["otherVersions"] = {job: list(v) for job, v in detail.other_versions.items()}
     return shaped
+
+
+def replay_finding_json(finding: ReplayFinding) -> dict[str, Any]:
+    """One entry of `check --replay -j`: `{executionId, workflowName, stackedJobName, message}`."""
+    return {
+        "executionId": finding.execution_id,
+        "workflowName": finding.workflow_name,
+        "stackedJobName": finding.stacked_job_name,
+        "message": finding.message,
+    }

@@ -7,11 +7,14 @@ from typing import Any
 
 import click
 
-from stackflow.cli.common import EXIT_FAILED, config_option, json_option, print_json
+from stackflow.cli.common import EXIT_FAILED, UsageError, config_option, json_option, print_json
 from stackflow.definitions.triggers import RecordTrigger, record_trigger_json
 from stackflow.definitions.webhooks import Webhook, webhook_json
+from stackflow.engine.engine import Engine
 from stackflow.project.loader import load_project
 from stackflow.project.project import Project
+from stackflow.records import ReplayFinding
+from stackflow.shapes import replay_finding_json
 
 
 def _plural(count: int, noun: str) -> str:
@@ -72,13 +75,48 @@ def _report_ok(project: Project, as_json: bool) -> None:
 
 
 @click.command("check")
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Also replay every execution that may still run against this code (writes nothing).",
+)
+@click.option("-n", "--name", "workflow_name", help="With --replay: only this workflow.")
 @config_option
 @json_option
-def check(config_path: str | None, as_json: bool) -> None:
+def check(config_path: str | None, replay: bool, workflow_name: str | None, as_json: bool) -> None:
     """Load the project and report every rule breach (exit 1 if any); warn about jobs no
-    workflow reaches."""
+    workflow reaches; with --replay, also report every execution whose replay under this
+    code would hit non-determinism."""
+    if workflow_name is not None and not replay:
+        raise UsageError("-n/--name goes with --replay: `stackflow check --replay -n NAME`.")
     project = load_project(config_path)
     if project.breaches:
         _report_breaches(project, as_json)
         sys.exit(EXIT_FAILED)
+    if replay:
+        _check_replay(project, workflow_name, as_json)
+        return
     _report_ok(project, as_json)
+
+
+def _check_replay(project: Project, workflow_name: str | None, as_json: bool) -> None:
+    with Engine.for_project(project) as engine:
+        findings = engine.check_replay(workflow_name)
+    if as_json:
+        print_json([replay_finding_json(finding) for finding in findings])
+    else:
+        _report_ok(project, as_json)
+        _print_findings(findings)
+    if findings:
+        sys.exit(EXIT_FAILED)
+
+
+def _print_findings(findings: list[ReplayFinding]) -> None:
+    if not findings:
+        click.echo("Replay: no execution would hit non-determinism.")
+        return
+    click.echo(f"Replay: {_plural(len(findings), 'execution')} would hit non-determinism:")
+    for finding in findings:
+        where = finding.stacked_job_name or "-"
+        click.echo(f"  {finding.execution_id} ({finding.workflow_name}) in {where}:")
+        click.echo(f"    {finding.message}")

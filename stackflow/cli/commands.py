@@ -8,6 +8,7 @@ from stackflow.cli.check import check
 from stackflow.cli.db import db
 from stackflow.cli.generate import generate
 from stackflow.cli.init import init
+from stackflow.cli.repair import prune, restart
 from stackflow.cli.schedule import schedule
 from stackflow.cli.serve import serve
 from stackflow.cli.trigger import trigger
@@ -22,3 +23,5 @@ def register(cli: click.Group) -> None:
     for command in (check, db, generate, init, schedule, serve, trigger, worker, workflow):
         cli.add_command(command)
     cli.add_command(serve, "ui")
+    for command in (restart, prune):
+        workflow.add_command(command)

@@ -17,6 +17,7 @@ from stackflow.errors import (
     ProjectLoadError,
     StackflowError,
     StoreError,
+    UnknownJob,
     UnknownMachineUser,
     UnknownWorkflow,
 )
@@ -27,6 +28,7 @@ USAGE_ERRORS: tuple[type[BaseException], ...] = (
     ProjectLoadError,
     UnknownWorkflow,
     UnknownMachineUser,
+    UnknownJob,
 )
 NOT_FOUND_ERRORS: tuple[type[BaseException], ...] = (ExecutionNotFound, NotResumable)
 

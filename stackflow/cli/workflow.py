@@ -1,4 +1,4 @@
-"""`stackflow workflow`: list, get, start, executions, resume, wait, cancel."""
+"""`stackflow workflow`: list, get, start, executions, resume, wait, cancel, resolve."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import click
 
 from stackflow import shapes
 from stackflow.cli import render
+from stackflow.cli.bulk import BulkRequest, bulk_options, run_bulk
 from stackflow.cli.common import (
     EXIT_FAILED,
     UsageError,
@@ -166,7 +167,8 @@ def get_workflow(name: str, config_path: str | None, as_json: bool) -> None:
         render.print_object(shaped)
 
 
-def _parse_arg(text: str | None) -> Any:
+def parse_arg(text: str | None) -> Any:
+    """The JSON value of `-a/--arg` (None when absent); a UsageError for bad JSON."""
     if text is None:
         return None
     try:
@@ -214,7 +216,7 @@ def start(
     as_json: bool,
 ) -> None:
     """Start an execution of workflow NAME."""
-    arg = _parse_arg(arg_text)
+    arg = parse_arg(arg_text)
     with open_engine(config_path, runs_jobs=True) as engine:
         engine.get_workflow(name)
         invoker = _machine_user(engine, machine_user, name)
@@ -287,21 +289,36 @@ def _list_executions(
 
 
 @workflow.command("resume")
-@click.argument("execution_id")
+@click.argument("execution_id", required=False)
+@bulk_options
 @wait_option
 @interval_option
 @logs_option
 @config_option
 @json_option
 def resume(
-    execution_id: str,
+    execution_id: str | None,
+    all_: bool,
+    workflow_name: str | None,
+    status: str | None,
+    since: str | None,
+    yes: bool,
     wait: bool,
     interval_seconds: float,
     with_logs: bool,
     config_path: str | None,
     as_json: bool,
 ) -> None:
-    """Resume a FAILED execution from its point of failure (same ID)."""
+    """Resume a FAILED execution from its point of failure (same ID); or, with --all,
+    every FAILED or PENDING_RETRY execution matching -n, -s and --since."""
+    request = BulkRequest("resume", all_, workflow_name, status, since, yes)
+    if request.is_bulk:
+        request.check(execution_id, wait=wait)
+        with open_engine(config_path, runs_jobs=True) as engine:
+            run_bulk(request, engine.resume_all, "Resumed", as_json=as_json)
+        return
+    if execution_id is None:
+        raise UsageError("Give the ID of the execution to resume, or --all with filters.")
     with open_engine(config_path, runs_jobs=True) as engine:
         engine.resume(execution_id)
         note(f"Resumed execution {execution_id}.")
@@ -355,16 +372,35 @@ def wait_for(
 
 
 @workflow.command("cancel")
-@click.argument("execution_id")
+@click.argument("execution_id", required=False)
+@bulk_options
 @config_option
 @json_option
-def cancel(execution_id: str, config_path: str | None, as_json: bool) -> None:
-    """Cancel an execution: at once, or when RUNNING at its next job boundary."""
+def cancel(
+    execution_id: str | None,
+    all_: bool,
+    workflow_name: str | None,
+    status: str | None,
+    since: str | None,
+    yes: bool,
+    config_path: str | None,
+    as_json: bool,
+) -> None:
+    """Cancel an execution: at once, or when RUNNING at its next job boundary; or, with
+    --all, every execution matching -n, -s and --since that has not ended."""
+    request = BulkRequest("cancel", all_, workflow_name, status, since, yes)
+    if request.is_bulk:
+        request.check(execution_id)
+        with open_engine(config_path) as engine:
+            run_bulk(request, engine.cancel_all, "Canceled", as_json=as_json)
+        return
+    if execution_id is None:
+        raise UsageError("Give the ID of the execution to cancel, or --all with filters.")
     with open_engine(config_path) as engine:
-        status = engine.cancel(execution_id)
+        status_now = engine.cancel(execution_id)
         execution = engine.get_execution(execution_id)
-    if status != ExecutionStatus.CANCELED:
-        note(f"Execution '{execution_id}' is {status}: it stops at its next job boundary.")
+    if status_now != ExecutionStatus.CANCELED:
+        note(f"Execution '{execution_id}' is {status_now}: it stops at its next job boundary.")
     show_execution(execution, as_json=as_json, with_logs=False)
 
 
@@ -378,7 +414,7 @@ def resolve(
     execution_id: str, key: str, arg_text: str | None, config_path: str | None, as_json: bool
 ) -> None:
     """Resolve a WAITING execution's wait point KEY with a JSON result."""
-    value = _parse_arg(arg_text)
+    value = parse_arg(arg_text)
     with open_engine(config_path) as engine:
         engine.resolve(execution_id, key, lambda payload: value)
         execution = engine.get_execution(execution_id)

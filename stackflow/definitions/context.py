@@ -36,6 +36,25 @@ class JobContext:
     attempt: int = 1
     logger: logging.Logger = _job_logger
 
+    def patched(self, change_id: str) -> bool:
+        """Whether to take the code path of change `change_id` (a name of your choice).
+
+        True in an execution that is new or reaches this point running the changed
+        code; False when replaying an execution that passed this point before the
+        change existed, so that it keeps making the calls it recorded:
+
+            if ctx.patched("credit-check"):
+                ctx.jobs.check_credit.trigger(order)
+
+        Outside an execution (unit tests) it is True.
+        """
+        if not isinstance(change_id, str) or not change_id.strip():
+            raise ValueError(
+                f"ctx.patched needs a change id, a non-empty string; got {change_id!r}"
+            )
+        runner = current_runner.get()
+        return True if runner is None else runner.patched(change_id)
+
     def sleep(self, seconds: float) -> None:
         """Sleep durably: the execution waits (holding no worker) and resumes after `seconds`.
 

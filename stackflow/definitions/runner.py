@@ -21,6 +21,10 @@ class JobRunner(Protocol):
         """Start `job` as a child of the running job, in parallel."""
         ...
 
+    def patched(self, change_id: str) -> bool:
+        """Whether the running job takes the code path of change `change_id` here."""
+        ...
+
 
 current_runner: ContextVar[JobRunner | None] = ContextVar("stackflow_current_runner", default=None)
 """The job running in this context (an engine job or a local one), if any."""

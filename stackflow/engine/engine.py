@@ -21,11 +21,17 @@ from stackflow.config import (
     DEFAULT_MAX_CONCURRENT_PER_WORKFLOW,
     DEFAULT_MAX_PARALLEL_CHILDREN,
     DEFAULT_PAYLOAD_LIMIT_BYTES,
+    RetentionSettings,
     find_config,
 )
 from stackflow.definitions.starter import register_starter
+from stackflow.engine import bulk
+from stackflow.engine.bulk import Duration
 from stackflow.engine.execution_run import ExecutionRun, RunSettings
 from stackflow.engine.heartbeat import Heartbeat
+from stackflow.engine.replay_check import REPLAYED_STATUSES, check_replay
+from stackflow.engine.restart import KEEP_ARGUMENT, carried_markers, carried_rows
+from stackflow.engine.retention import PruneReport, prune, prune_selection
 from stackflow.engine.scheduler import ScheduleFirer, TickErrorLog
 from stackflow.engine.waiting import DEFAULT_PROGRESS_SECONDS, ProgressCallback, Waiter
 from stackflow.engine.wakeups import Wakeups
@@ -35,6 +41,7 @@ from stackflow.errors import (
     InvalidArgument,
     JsonValueError,
     LeaseLost,
+    NotRestartable,
     UnknownMachineUser,
     UnknownWorkflow,
 )
@@ -45,6 +52,7 @@ from stackflow.records import (
     Execution,
     ExecutionStatus,
     Invoker,
+    ReplayFinding,
     WorkflowDetail,
     WorkflowSummary,
     parse_statuses,
@@ -94,6 +102,7 @@ class Engine:
         max_concurrent_per_workflow: int | None = DEFAULT_MAX_CONCURRENT_PER_WORKFLOW,
         schedules: Iterable[Schedule] = (),
         project: Project | None = None,
+        retention: RetentionSettings | None = None,
     ) -> None:
         self.database_url = database or DEFAULT_DATABASE_URL
         self.workflows: dict[str, Workflow] = {}
@@ -107,6 +116,8 @@ class Engine:
         self.max_concurrent_executions = max_concurrent_executions
         self.max_concurrent_per_workflow = max_concurrent_per_workflow
         self.project = project
+        self.retention = retention or RetentionSettings()
+        """What `stackflow worker` deletes in the background (`[retention]`; default nothing)."""
         self.schedules = {schedule.name: schedule for schedule in schedules}
         if project is not None:
             self.schedules.update(project.schedules)
@@ -127,7 +138,11 @@ class Engine:
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Engine:
         """An engine for the project of `path` (default: the stackflow.toml found from here)."""
-        project = load_project(path)
+        return cls.for_project(load_project(path))
+
+    @classmethod
+    def for_project(cls, project: Project) -> Engine:
+        """An engine for a loaded project (its workflows, store and settings)."""
         config = project.config
         settings = config.engine
         return cls(
@@ -142,6 +157,7 @@ class Engine:
             max_concurrent_executions=settings.max_concurrent_executions,
             max_concurrent_per_workflow=settings.max_concurrent_per_workflow,
             project=project,
+            retention=config.retention,
         )
 
     # plumbing
@@ -385,6 +401,84 @@ class Engine:
             self.store.resolve_wait(execution_id, key, "null", now_ms())  # raises the right error
         return decode(pending[0].payload_json) if pending and pending[0].payload_json else None
 
+    # repairing (restart.py, bulk.py, retention.py)
+    def restart(
+        self, execution_id: str, from_job: str | None = None, arg: Any = KEEP_ARGUMENT
+    ) -> str:
+        """Start a new execution of a final one's workflow; return the new execution's id.
+
+        It records `restarted_from`, runs with `arg` (default: the old argument) and
+        carries copies of the old execution's finished job executions recorded before
+        the first job execution with stacked name `from_job` (none without it), which
+        its replay answers from the record. Raises ExecutionNotFound, NotRestartable (not
+        final) or UnknownJob (listing the stacked job names).
+        """
+        old = self.store.find_execution(execution_id)
+        if old is None:
+            raise ExecutionNotFound(execution_id)
+        if not old.status.is_final:
+            raise NotRestartable(execution_id, old.status)
+        workflow = self.get_workflow(old.workflow_name)
+        arg_json = self._arg_json(workflow, old.arg if arg is KEEP_ARGUMENT else arg)
+        new = NewExecution(
+            new_id(), workflow.name, arg_json, invoker_json(old.invoker), None, now_ms()
+        )
+        rows = self.store.load_job_rows(execution_id)
+        copies = carried_rows(rows, execution_id, from_job, new.id)
+        markers = carried_markers(self.store.load_waits(execution_id), new.id)
+        self.store.restart_execution(new, execution_id, copies, markers)
+        return new.id
+
+    def resume_all(
+        self,
+        workflow_name: str | None = None,
+        status: str | Sequence[str] | None = None,
+        *,
+        since: Duration | None = None,
+        dry_run: bool = False,
+    ) -> int:
+        """Resume every FAILED or PENDING_RETRY execution matching the filters (`since`:
+        created within that long, e.g. "1h"), in short batches; how many were resumed
+        (with `dry_run`, how many match)."""
+        selection = bulk.selection(bulk.RESUME, workflow_name, status, since)
+        if dry_run:
+            return self.store.count_executions(selection)
+        return bulk.in_batches(
+            lambda after: self.store.resume_batch(selection, after, bulk.BATCH_SIZE, now_ms())
+        )
+
+    def cancel_all(
+        self,
+        workflow_name: str | None = None,
+        status: str | Sequence[str] | None = None,
+        *,
+        since: Duration | None = None,
+        dry_run: bool = False,
+    ) -> int:
+        """Cancel every execution matching the filters that has not ended (as `cancel`), in
+        short batches; how many were canceled or asked to stop (`dry_run`: how many match)."""
+        selection = bulk.selection(bulk.CANCEL, workflow_name, status, since)
+        if dry_run:
+            return self.store.count_executions(selection)
+        return bulk.in_batches(
+            lambda after: self.store.cancel_batch(selection, after, bulk.BATCH_SIZE, now_ms())
+        )
+
+    def prune(
+        self,
+        older_than: Duration,
+        statuses: str | Sequence[str] | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> PruneReport:
+        """Delete the final executions (SUCCESS and CANCELED unless `statuses` names others)
+        that finished more than `older_than` ago (e.g. "30d"), with their job executions
+        and waits, in short batches (with `dry_run`, only count them)."""
+        selection = prune_selection(older_than, statuses)
+        if dry_run:
+            return PruneReport(self.store.count_executions(selection))
+        return prune(self.store, selection)
+
     def cancel(self, execution_id: str) -> ExecutionStatus:
         """Cancel an execution: at once unless RUNNING, then at its next job boundary.
 
@@ -476,10 +570,7 @@ class Engine:
                 "which this project does not define"
             )
         install_capture()
-        settings = RunSettings(
-            self.store, self.env, self.payload_limit_bytes, self._pool, project=self.project
-        )
-        run = ExecutionRun(settings, lease, workflow)
+        run = ExecutionRun(self._run_settings(), lease, workflow)
         self.heartbeat.track(run)
         try:
             return run.run()
@@ -487,6 +578,33 @@ class Engine:
             return None
         finally:
             self.heartbeat.forget(lease)
+
+    def _run_settings(self, store: Store | None = None) -> RunSettings:
+        return RunSettings(
+            store or self.store,
+            self.env,
+            self.payload_limit_bytes,
+            self._pool,
+            project=self.project,
+        )
+
+    def check_replay(self, workflow_name: str | None = None) -> list[ReplayFinding]:
+        """Replay every execution that may still run against the current code, writing
+        nothing; those whose replay would hit non-determinism (see replay_check.py)."""
+        install_capture()  # what the replayed bodies print goes to their (unsaved) logs
+        # a store of its own: `self.store` would record this code's job versions in the
+        # registry, as if it were deployed
+        store = self._store or open_store(
+            self.database_url, sqlite_synchronous=self.sqlite_synchronous
+        )
+        try:
+            executions = store.list_executions(
+                workflow_name=workflow_name, statuses=REPLAYED_STATUSES
+            )
+            return check_replay(self._run_settings(store), self.workflows, executions)
+        finally:
+            if store is not self._store:
+                store.close()
 
     def release(self, lease: Lease) -> None:
         """Give a claimed execution back unfinished (PENDING_RESUME: any worker resumes it)."""

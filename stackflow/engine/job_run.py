@@ -22,7 +22,7 @@ from stackflow.definitions.context import JobContext
 from stackflow.definitions.handles import JobHandle, completed_handle, failed_handle
 from stackflow.definitions.jobs import WorkflowJob
 from stackflow.definitions.runner import current_runner
-from stackflow.engine.replay import child_path, parent_and_position
+from stackflow.engine.replay import child_path, parent_and_position, patch_path
 from stackflow.errors import (
     DefinitionError,
     JobFailed,
@@ -35,7 +35,7 @@ from stackflow.jsonvalue import decode, valid_text
 from stackflow.logs import JobLog, current_log
 from stackflow.records import ErrorInfo, Invoker, JobStatus
 from stackflow.signals import Canceled, Suspend
-from stackflow.store.base import SLEEP, WAIT_POINT, JobRow, Lease, Store, WaitRow
+from stackflow.store.base import PATCH, SLEEP, WAIT_POINT, JobRow, Lease, Store, WaitRow
 
 if TYPE_CHECKING:
     from stackflow.engine.execution_run import ExecutionRun
@@ -79,7 +79,7 @@ class JobRun:
         """Whether the store holds this job execution's row (its start, or an outcome)."""
         self.log = JobLog(row.logs)
         self._record_lock = threading.Lock()
-        self._positions = itertools.count()
+        self._positions = Positions()
         self._raised: list[tuple[JobFailed, str]] = []
         self._nondeterminism: NonDeterminismError | None = None
         self._abandoned = False
@@ -145,7 +145,7 @@ class JobRun:
             wait = WaitRow(
                 self.row.execution_id, path, WAIT_POINT, key, payload_json, None, None, now_ms()
             )
-            self.run.store.record_wait(self.run.lease, wait)
+            self._record_wait(wait)
         if wait.resolved_at_ms is None:
             raise Suspend(None)
         return decode(wait.result_json or "null")
@@ -159,12 +159,38 @@ class JobRun:
                 return
             wake = now_ms() + int(seconds * 1000)
             wait = WaitRow(self.row.execution_id, path, SLEEP, None, None, None, wake, now_ms())
-            self.run.store.record_wait(self.run.lease, wait)
+            self._record_wait(wait)
         wake_at = wait.wake_at_ms or 0
         if now_ms() >= wake_at:
             return
         self.run.sleep_wakes.append(wake_at)
         raise Suspend(wake_at)
+
+    def patched(self, change_id: str) -> bool:
+        """Whether the code changed as `change_id` runs here: True unless this job's record
+        shows calls made here before the change existed (docs/execution-model.md)."""
+        position = self._positions.peek()
+        marker = patch_path(child_path(self.row.call_path, position), change_id)
+        history = self.run.history
+        if marker in history.patches:
+            return True
+        if history.calls_from(self.row.call_path, position):
+            return False
+        if not self.job.transactional:  # a transactional job calls nothing after it
+            self._record_marker(
+                WaitRow(self.row.execution_id, marker, PATCH, change_id, None, None, None, now_ms())
+            )
+        history.patches.add(marker)
+        return True
+
+    def _record_wait(self, wait: WaitRow) -> None:
+        """Record a wait point or sleep reached for the first time."""
+        self.run.store.record_wait(self.run.lease, wait)
+
+    def _record_marker(self, marker: WaitRow) -> None:
+        """Record a `ctx.patched` marker before any later call of this job is recorded."""
+        self._stop_if_released()
+        self.run.store.record_wait(self.run.lease, marker)
 
     def _run_child_sync(self, child: JobRun) -> Any:
         return self._close_child(child.execute_with_retries_sync())
@@ -185,7 +211,7 @@ class JobRun:
         self._stop_if_released()
         if self.run.canceled:
             raise Canceled()
-        return child_path(self.row.call_path, next(self._positions))
+        return child_path(self.row.call_path, self._positions.take())
 
     def _open_child(self, job: WorkflowJob, input: Any) -> tuple[JobRun | None, Any]:
         """Assign the call its position; return the cached result or a child to run."""
@@ -214,7 +240,7 @@ class JobRun:
             if recorded.status == JobStatus.FAILED and path not in self.run.history.rerun:
                 error: ErrorInfo = json.loads(recorded.error_json or "{}")
                 raise self._remember(job_failed_from_error(job.name, error), path)
-        return JobRun.for_path(self.run, job, path, input_json, parent=self), None
+        return type(self).for_path(self.run, job, path, input_json, parent=self), None
 
     def _recorded_wait(self, path: str, kind: str, key: str | None, now: str) -> WaitRow | None:
         recorded = self.run.history.latest(path)
@@ -434,7 +460,7 @@ class JobRun:
         recorded = self.run.history.children.get(self.row.call_path)
         if not recorded:
             return
-        made = next(self._positions)
+        made = self._positions.peek()
         missing = sorted(p for p in recorded if p >= made)
         if missing:
             path = child_path(self.row.call_path, missing[0])
@@ -504,6 +530,25 @@ class JobRun:
         with self._record_lock:
             write(self.recorded)
             self.recorded = True
+
+
+class Positions:
+    """The positions of one job's calls in program order, handed out as the calls are made."""
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        """The position of the call being made."""
+        with self._lock:
+            position = self._next
+            self._next += 1
+            return position
+
+    def peek(self) -> int:
+        """The position the next call will take (the number of calls made so far)."""
+        return self._next
 
 
 def _new_row(

@@ -5,15 +5,21 @@ from __future__ import annotations
 import json
 
 from stackflow.records import JobStatus
-from stackflow.store.base import WORKER_LOST_ERROR, JobRow, WaitRow
+from stackflow.store.base import PATCH, WORKER_LOST_ERROR, JobRow, WaitRow
 
 POSITION_WIDTH = 6
+PATCH_SEPARATOR = "@"
 
 
 def child_path(parent_path: str, position: int) -> str:
     """The call path of the child at `position` of the job at `parent_path`."""
     segment = f"{position:0{POSITION_WIDTH}d}"
     return f"{parent_path}.{segment}" if parent_path else segment
+
+
+def patch_path(path: str, change_id: str) -> str:
+    """Where the marker of `ctx.patched(change_id)` made before the call at `path` is kept."""
+    return f"{path}{PATCH_SEPARATOR}{change_id}"
 
 
 def parent_and_position(path: str) -> tuple[str, int]:
@@ -28,7 +34,9 @@ class History:
     def __init__(self, rows: list[JobRow], waits: list[WaitRow]) -> None:
         self.attempts: dict[str, list[JobRow]] = {}
         self.children: dict[str, set[int]] = {}
-        self.waits = {wait.call_path: wait for wait in waits}
+        self.waits = {wait.call_path: wait for wait in waits if wait.kind != PATCH}
+        self.patches = {wait.call_path for wait in waits if wait.kind == PATCH}
+        """The call paths of the `ctx.patched` markers (patch_path) of this execution."""
         self.next_seq = max((row.seq for row in rows), default=0) + 1
         for path in [row.call_path for row in rows] + list(self.waits):
             if path:
@@ -42,6 +50,10 @@ class History:
         """The last attempt recorded at `path`, if any."""
         attempts = self.attempts.get(path)
         return attempts[-1] if attempts else None
+
+    def calls_from(self, parent_path: str, position: int) -> bool:
+        """Whether the job at `parent_path` made a recorded call at `position` or later."""
+        return any(made >= position for made in self.children.get(parent_path, ()))
 
     def has_unfinished(self) -> bool:
         """Whether a job was left RUNNING by a process that died."""

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from stackflow.engine.engine import Engine
+from stackflow.engine.retention import BackgroundPrune
 from stackflow.engine.wakeups import FALLBACK_POLL_SECONDS
 from stackflow.errors import StackflowError
 from stackflow.jsonvalue import format_datetime
 from stackflow.records import ExecutionStatus
+from stackflow.store import open_store
 from stackflow.store.base import Lease, StatusChange
 
 DEFAULT_CONCURRENCY = 20
@@ -87,13 +89,29 @@ class Worker:
         pool = concurrent.futures.ThreadPoolExecutor(
             self.concurrency, thread_name_prefix="stackflow-worker"
         )
+        retention = self._start_retention()
         try:
             with self.engine.wakeups.subscribe(self._on_changes):
                 self._loop(pool)
         finally:
+            if retention is not None:
+                retention.stop()
             pool.shutdown(wait=not self.abandoned, cancel_futures=True)
             self.engine.unregister_worker()
         self.log(f"{_stamp()} worker {self.worker_id} stopped")
+
+    def _start_retention(self) -> BackgroundPrune | None:
+        """With `[retention]`: prune old executions on a thread of their own."""
+        if self.engine.retention.older_than_seconds is None:
+            return None
+        engine = self.engine
+        retention = BackgroundPrune(
+            lambda: open_store(engine.database_url, sqlite_synchronous=engine.sqlite_synchronous),
+            engine.retention,
+            lambda line: self.log(f"{_stamp()} {line}"),
+        )
+        retention.start()
+        return retention
 
     def _on_changes(self, changes: list[StatusChange] | None) -> None:
         """On the listening thread: wake the loop for new work or a new due time."""

@@ -86,6 +86,48 @@ class WaitRow:
 
 WAIT_POINT = "wait_point"
 SLEEP = "sleep"
+PATCH = "patch"
+"""A `ctx.patched(change_id)` marker: the job took the new code path at this position."""
+
+
+@dataclass(frozen=True)
+class ExecutionFilter:
+    """Which executions a bulk operation (resume, cancel, prune) acts on; None: any."""
+
+    workflow_name: str | None = None
+    statuses: tuple[ExecutionStatus, ...] = ()
+    created_from_ms: int | None = None
+    """Only executions created at or after this time (`--since`)."""
+    created_before_ms: int | None = None
+    """Only executions created before this time (those that existed when the operation began)."""
+    finished_before_ms: int | None = None
+    """Only executions that finished before this time (`prune --older-than`)."""
+
+
+Cursor = str
+"""The id of the last execution a batch looked at: the next batch starts after it (ids are
+time-ordered, so batches go oldest first)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of a bulk change: how many executions changed, and where the next one starts.
+
+    `cursor` is None when no execution was left to look at.
+    """
+
+    changed: int
+    cursor: Cursor | None
+
+
+@dataclass(frozen=True)
+class PruneBatch:
+    """What one prune transaction deleted; `cursor` as in Batch."""
+
+    executions: int
+    job_executions: int
+    waits: int
+    cursor: Cursor | None
 
 
 @dataclass(frozen=True)
@@ -369,4 +411,57 @@ class Store(Protocol):
 
     def live_worker_count(self, now_ms: int, stale_ms: int) -> int:
         """Workers whose heartbeat is more recent than `stale_ms`."""
+        ...
+
+    # repair (store/repairs.py)
+    def restart_execution(
+        self,
+        new: NewExecution,
+        source_id: str,
+        copies: Sequence[JobRow],
+        markers: Sequence[WaitRow],
+    ) -> None:
+        """Create `new` as a restart of `source_id` with copies of some of its history.
+
+        One transaction: the source must still be final (else NotRestartable), or exist
+        (else ExecutionNotFound); the new PENDING execution records `restarted_from`.
+        """
+        ...
+
+    def load_histories(
+        self, execution_ids: Sequence[str]
+    ) -> dict[str, tuple[list[JobRow], list[WaitRow]]]:
+        """The job executions (oldest first) and waits of many executions at once."""
+        ...
+
+    def count_executions(self, selection: ExecutionFilter) -> int:
+        """How many executions match."""
+        ...
+
+    def resume_batch(
+        self, selection: ExecutionFilter, after: Cursor | None, limit: int, now_ms: int
+    ) -> Batch:
+        """Resume (as `mark_resumable`) up to `limit` matching FAILED or PENDING_RETRY
+        executions after `after`, oldest first, in one transaction."""
+        ...
+
+    def cancel_batch(
+        self, selection: ExecutionFilter, after: Cursor | None, limit: int, now_ms: int
+    ) -> Batch:
+        """Cancel (as `request_cancel`) up to `limit` matching executions after `after`,
+        oldest first, in one transaction."""
+        ...
+
+    def prune_batch(
+        self, selection: ExecutionFilter, after: Cursor | None, limit: int
+    ) -> PruneBatch:
+        """Delete up to `limit` matching final executions after `after` with their job
+        executions and waits, in one transaction (all of an execution or none of it)."""
+        ...
+
+    def free_pages(self) -> tuple[int, int] | None:
+        """SQLite: (pages on the file's free list, page size in bytes); else None.
+
+        Free pages are reused by later writes; VACUUM gives them back to the file system.
+        """
         ...

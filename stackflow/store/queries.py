@@ -49,7 +49,7 @@ PENDING_WAIT_POINT = (
 EXECUTION_COLUMNS = (
     "e.id, e.workflow_name, e.status, e.invoker, e.created_at, e.started_at, e.finished_at, "
     "e.arg, e.result, e.error, e.wake_at, e.cancel_requested, "
-    "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id), "
+    "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id), e.restarted_from, "
     f"CASE WHEN e.status = '{ExecutionStatus.WAITING}' THEN "
     f"(SELECT w.wait_key {PENDING_WAIT_POINT}) END, "
     f"CASE WHEN e.status = '{ExecutionStatus.WAITING}' THEN "
@@ -62,6 +62,14 @@ JOB_COLUMNS = (
 )
 WAIT_COLUMNS = (
     "execution_id, call_path, kind, wait_key, payload, result, wake_at, created_at, resolved_at"
+)
+BULK_RESUMABLE = quoted(ExecutionStatus.FAILED, ExecutionStatus.PENDING_RETRY)
+"""Statuses a bulk resume changes (PENDING_RESUME already is what a resume makes)."""
+CANCELABLE_AT_ONCE = quoted(
+    ExecutionStatus.PENDING,
+    ExecutionStatus.PENDING_RESUME,
+    ExecutionStatus.PENDING_RETRY,
+    ExecutionStatus.WAITING,
 )
 LEASE_COLUMNS = (
     "id, workflow_name, fence, arg, invoker, retries, run_count, cancel_requested, created_at"
@@ -239,6 +247,56 @@ class Queries:
         "started_at = COALESCE(started_at, :now), run_count = run_count + 1, wake_at = NULL, "
         f"updated_at = :now WHERE id = :id RETURNING {LEASE_COLUMNS}"
     )
+
+    # repair: restart, bulk resume and cancel, prune (store/repairs.py); `{where}` is a
+    # conjunction of the filter fragments below, `{ids}` an IN list
+    insert_restarted_execution: str = (
+        "INSERT INTO executions (id, workflow_name, status, invoker, created_at, updated_at, "
+        "arg, restarted_from, run_count) VALUES (:id, :workflow_name, "
+        f"'{ExecutionStatus.PENDING}', :invoker, :now, :now, :arg, :restarted_from, 1)"
+    )
+    """run_count 1: its first claim reads the history it was created with."""
+    copy_job: str = INSERT_JOB
+    copy_wait: str = (
+        f"INSERT INTO waits ({WAIT_COLUMNS}) VALUES (:execution_id, :call_path, :kind, :key, "
+        ":payload, :result, :wake_at, :created_at, :resolved_at)"
+    )
+    jobs_of_executions: str = (
+        f"SELECT {JOB_COLUMNS} FROM job_executions WHERE execution_id IN ({{ids}}) "
+        "ORDER BY execution_id, seq"
+    )
+    waits_of_executions: str = f"SELECT {WAIT_COLUMNS} FROM waits WHERE execution_id IN ({{ids}})"
+    count_matching: str = "SELECT count(*) FROM executions WHERE {where}"
+    batch_candidates: str = "SELECT id FROM executions WHERE {where} ORDER BY id LIMIT :limit"
+    """Read outside the batch's transaction (a long scan never holds the write lock)."""
+    still_matching: str = (
+        "SELECT id FROM executions WHERE id IN ({ids}) AND {where} ORDER BY id{row_lock}"
+    )
+    """Inside the batch's transaction: which candidates still match (locked on PostgreSQL)."""
+    resume_ids: str = (
+        f"UPDATE executions SET status = '{ExecutionStatus.PENDING_RESUME}', finished_at = NULL, "
+        "wake_at = NULL, retries = 0, updated_at = :now "
+        f"WHERE id IN ({{ids}}) AND status IN ({BULK_RESUMABLE}) RETURNING id, workflow_name"
+    )
+    cancel_ids_at_once: str = (
+        f"UPDATE executions SET status = '{ExecutionStatus.CANCELED}', finished_at = :now, "
+        "updated_at = :now, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL "
+        f"WHERE id IN ({{ids}}) AND (status IN ({CANCELABLE_AT_ONCE}) OR "
+        f"(status = '{ExecutionStatus.RUNNING}' AND lease_expires_at < {{lease_now}})) "
+        "RETURNING id, workflow_name"
+    )
+    cancel_ids_later: str = (
+        "UPDATE executions SET cancel_requested = 1, updated_at = :now WHERE id IN ({ids}) "
+        f"AND status = '{ExecutionStatus.RUNNING}' AND cancel_requested = 0 RETURNING id"
+    )
+    delete_waits: str = "DELETE FROM waits WHERE execution_id IN ({ids})"
+    delete_jobs: str = "DELETE FROM job_executions WHERE execution_id IN ({ids})"
+    delete_executions: str = "DELETE FROM executions WHERE id IN ({ids})"
+    of_workflow: str = "workflow_name = :workflow_name"
+    created_from: str = "created_at >= :created_from"
+    created_before: str = "created_at < :created_before"
+    finished_before: str = "finished_at < :finished_before"
+    after_cursor: str = "id > :after_id"
 
     @classmethod
     def for_dialect(cls, *, named: str, share_lock: str, row_lock: str, lease_now: str) -> Queries:

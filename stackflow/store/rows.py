@@ -42,7 +42,8 @@ _JOB_STATUSES = {status.value: status for status in JobStatus}
 def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execution:
     """Build an Execution from a row of `queries.EXECUTION_COLUMNS`."""
     (id_, workflow_name, status, invoker, created_at, started_at, finished_at) = row[:7]
-    arg, result, error, wake_at, cancel_requested, job_count, wait_key, wait_payload = row[7:15]
+    (arg, result, error, wake_at, cancel_requested, job_count) = row[7:13]
+    restarted_from, wait_key, wait_payload = row[13:16]
     return Execution(
         id=id_,
         workflow_name=workflow_name,
@@ -58,6 +59,7 @@ def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execu
         job_execution_count=int(job_count),
         wake_at=from_ms(wake_at),
         cancel_requested=bool(cancel_requested),
+        restarted_from=restarted_from,
         waiting_for=None if wait_key is None else waiting_for(wait_key, wait_payload),
     )
 

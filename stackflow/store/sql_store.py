@@ -29,6 +29,7 @@ from stackflow.store.base import (
 )
 from stackflow.store.decisions import cancel_outcome, check_resolvable
 from stackflow.store.queries import Queries
+from stackflow.store.repairs import RepairOperations, job_row_params, wait_params
 
 T = TypeVar("T")
 ID_PATTERN = re.compile(
@@ -70,24 +71,7 @@ def _change(lease: Lease, status: ExecutionStatus) -> StatusChange:
 
 def job_params(lease: Lease, row: JobRow) -> dict[str, Any]:
     """The parameters of the job statements for `row`, fenced by `lease`."""
-    return {
-        "execution_id": row.execution_id,
-        "fence": lease.fence,
-        "seq": row.seq,
-        "call_path": row.call_path,
-        "job_name": row.job_name,
-        "stacked_job_name": row.stacked_job_name,
-        "status": str(row.status),
-        "attempt": row.attempt,
-        "version": row.version,
-        "started_at": row.started_at_ms,
-        "finished_at": row.finished_at_ms,
-        "input": row.input_json,
-        "result": row.result_json,
-        "error": row.error_json,
-        "logs": row.logs,
-        "failure_cause": row.failure_cause,
-    }
+    return {**job_row_params(row), "fence": lease.fence}
 
 
 def _execution_params(new: NewExecution) -> dict[str, Any]:
@@ -102,7 +86,7 @@ def _execution_params(new: NewExecution) -> dict[str, Any]:
     }
 
 
-class SqlStore:
+class SqlStore(RepairOperations):
     """The shared operations of the SQLite and PostgreSQL stores."""
 
     url: str
@@ -429,18 +413,7 @@ class SqlStore:
         return [rows.wait_row(row) for row in found]
 
     def record_wait(self, lease: Lease, wait: WaitRow) -> None:
-        params = {
-            "execution_id": wait.execution_id,
-            "fence": lease.fence,
-            "call_path": wait.call_path,
-            "kind": wait.kind,
-            "key": wait.key,
-            "payload": wait.payload_json,
-            "result": wait.result_json,
-            "wake_at": wait.wake_at_ms,
-            "created_at": wait.created_at_ms,
-            "resolved_at": wait.resolved_at_ms,
-        }
+        params = {**wait_params(wait), "fence": lease.fence}
 
         def record(conn: SqlConnection) -> None:
             if not conn.execute(self.queries.insert_wait, params).rowcount:

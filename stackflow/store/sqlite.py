@@ -134,6 +134,12 @@ class SqliteStore(SqlStore):
             except sqlite3.Error:
                 return  # busy or locked: the next beat tries again
 
+    def free_pages(self) -> tuple[int, int] | None:
+        """(Pages on the file's free list, page size): reused by later writes, or given back
+        to the file system by VACUUM."""
+        pages = self._read("PRAGMA freelist_count")[0][0]
+        return int(pages), int(self._read("PRAGMA page_size")[0][0])
+
     # the migration runner's view
     def tables_txn(self, conn: Any) -> set[str]:
         found = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")

@@ -155,9 +155,12 @@ class Api:
         options: dict[str, Any] = {"from_job": inputs.optional_string(body, "fromJob")}
         if "arg" in body:
             options["arg"] = body["arg"]
-        restart = self.engine.restart  # type: ignore[attr-defined, unused-ignore]
-        new_id = await self._call(restart, request.path_params["id"], **options)
+        new_id = await self._call(self._restart, request.path_params["id"], options)
         return SafeJSONResponse({"executionId": new_id})
+
+    def _restart(self, execution_id: str, options: dict[str, Any]) -> str:
+        self._refuse_breaches()
+        return self.engine.restart(execution_id, **options)
 
     # wait points -------------------------------------------------------------------------
 

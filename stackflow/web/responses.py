@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from stackflow.errors import (
     ExecutionNotFound,
     NotCancelable,
+    NotRestartable,
     NotResumable,
     ProjectLoadError,
     StackflowError,
@@ -35,6 +36,7 @@ STATUS_OF_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (ExecutionNotFound, NOT_FOUND),
     (UnknownWorkflow, NOT_FOUND),
     (NotResumable, CONFLICT),
+    (NotRestartable, CONFLICT),
     (NotCancelable, CONFLICT),
     (WaitPointError, CONFLICT),
     (ProjectLoadError, CONFLICT),

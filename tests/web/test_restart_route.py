@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 from test_api_reads import assert_error
 from web_helpers import Project
 
 from stackflow import Engine
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(Engine, "restart"), reason="Engine.restart is not in this version yet"
-)
 
 
 def test_restart_from_the_start(client: httpx.Client, engine: Engine, project: Project) -> None:
@@ -23,6 +18,8 @@ def test_restart_from_the_start(client: httpx.Client, engine: Engine, project: P
     restarted = engine.get_execution(new)
     assert restarted.arg == engine.get_execution(old).arg
     assert restarted.status == "PENDING"
+    shown = client.get(f"/api/executions/{new}").json()
+    assert shown["restartedFrom"] == old
 
 
 def test_restart_from_a_job_with_a_new_argument(
@@ -41,6 +38,8 @@ def test_restart_refused(client: httpx.Client, engine: Engine, project: Project)
     unknown = client.post(f"/api/executions/{old}/restart", json={"fromJob": "restock/nope"})
     assert_error(unknown, 400, "restock/check-gate")
     assert_error(client.post("/api/executions/nope/restart"), 404, "Execution 'nope' not found.")
+    waiting = project.ids["waiting"]
+    assert_error(client.post(f"/api/executions/{waiting}/restart"), 409, "is WAITING")
     bad = client.post(f"/api/executions/{old}/restart", json={"fromJob": 3})
     assert_error(bad, 400, "'fromJob' must be a non-empty string, got 3")
     assert len(engine.list_executions()) == before
