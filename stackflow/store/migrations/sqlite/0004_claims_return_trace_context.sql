@@ -1,0 +1,4 @@
+-- Version 4: claims return the execution's stored trace context, whether they took it
+-- over from an expired lease, and when it became runnable. On SQLite the claim is a
+-- statement in queries.py, so the schema does not change; this version keeps both
+-- backends numbered alike.
