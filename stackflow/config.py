@@ -31,6 +31,7 @@ DEFAULT_MAX_CONCURRENT_PER_WORKFLOW = 20
 SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL", "OFF")
 DEFAULT_SERVE_HOST = "127.0.0.1"
 DEFAULT_SERVE_PORT = 8765
+WORKER_LOG_FORMATS = ("text", "json")
 
 _SQLITE_PREFIX = "sqlite:///"
 _TYPE_NAMES = {str: "string", int: "int", float: "float", bool: "bool", list: "list", dict: "table"}
@@ -75,6 +76,14 @@ class ServeSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    """The `[worker]` table: how `stackflow worker` logs, and where it serves metrics."""
+
+    log_format: str = "text"
+    metrics_port: int | None = None
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """A loaded `stackflow.toml`; `root` is the directory holding it."""
 
@@ -89,6 +98,7 @@ class ProjectConfig:
     db: dict[str, DbNamespace] = field(default_factory=dict)
     engine: EngineSettings = field(default_factory=EngineSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
 
 
 def display_path(path: Path) -> str:
@@ -160,6 +170,7 @@ def _read_project(table: _Table, config_path: Path) -> ProjectConfig:
         db=table.table("db").each_table(lambda name, t: _read_db(name, t, root)),
         engine=_read_engine(table.table("engine")),
         serve=_read_serve(table.table("serve")),
+        worker=_read_worker(table.table("worker")),
     )
     workflow.done()
     table.done()
@@ -212,6 +223,18 @@ def _read_serve(table: _Table) -> ServeSettings:
     settings = ServeSettings(
         host=table.string("host") or DEFAULT_SERVE_HOST, port=port, token=table.string("token")
     )
+    table.done()
+    return settings
+
+
+def _read_worker(table: _Table) -> WorkerSettings:
+    log_format = table.string("log_format") or "text"
+    if log_format not in WORKER_LOG_FORMATS:
+        table.fail("log_format", f"must be one of {', '.join(WORKER_LOG_FORMATS)}")
+    port = table.positive_int("metrics_port", 0) or None
+    if port is not None and port > 65535:
+        table.fail("metrics_port", "must be a port number (1-65535)")
+    settings = WorkerSettings(log_format=log_format, metrics_port=port)
     table.done()
     return settings
 
