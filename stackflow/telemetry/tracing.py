@@ -31,7 +31,6 @@ LAST_RUN = "stackflow-run"
 EXECUTION_ID = "stackflow.execution_id"
 WORKFLOW = "stackflow.workflow"
 JOB = "stackflow.job"
-STACKED_JOB_NAME = "stackflow.stacked_job_name"
 ATTEMPT = "stackflow.attempt"
 STATUS = "stackflow.status"
 TAKEN_OVER = "stackflow.taken_over"
@@ -146,7 +145,6 @@ class RunSpans:
             attributes={
                 EXECUTION_ID: self.lease.execution_id,
                 JOB: job_name,
-                STACKED_JOB_NAME: stacked_job_name,
                 ATTEMPT: attempt,
             },
             links=[Link(previous.span.get_span_context())] if previous is not None else None,

@@ -52,7 +52,6 @@ def test_order_processing_is_one_trace_under_the_code_that_started_it(
     assert dict(fetch.attributes or {}) == {
         "stackflow.execution_id": execution_id,
         "stackflow.job": "fetch-customer",
-        "stackflow.stacked_job_name": "process-order/fetch-customer",
         "stackflow.attempt": 1,
         "stackflow.status": "SUCCESS",
     }

@@ -14,6 +14,7 @@ from stackflow.clock import now_ms
 
 ORDER = {"orderId": "o1", "customerId": "c1"}
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+FINISHED = "stackflow_executions_finished_total"
 
 
 def scrape(port: int) -> Samples:
@@ -38,10 +39,13 @@ elsewhere = create_workflow(name="elsewhere", main_job=create_workflow_job("othe
 """A workflow the worker's project does not have: its executions stay PENDING."""
 
 
-def _pending_shown(port: int) -> Samples | None:
-    """A scrape showing the two executions of `elsewhere` (the store is read every 2 s)."""
+def _settled(port: int) -> Samples | None:
+    """A scrape showing the six runs' ends (counted just after their last write) and the
+    two executions of `elsewhere` (the store is read every 2 s)."""
     samples = scrape(port)
-    return samples if value(samples, "stackflow_executions_pending", workflow="elsewhere") else None
+    ended = sum(v for (name, _), v in samples.items() if name == FINISHED)
+    pending = value(samples, "stackflow_executions_pending", workflow="elsewhere")
+    return samples if ended == 6 and pending == 2 else None
 
 
 def test_scraped_counters_and_histograms_follow_what_the_worker_ran(
@@ -65,7 +69,7 @@ def test_scraped_counters_and_histograms_follow_what_the_worker_ran(
         with Engine(store_url, [elsewhere]) as other:
             for _ in range(2):
                 other.start(elsewhere, {})
-        after = wait_for(lambda: _pending_shown(port), 10, "the pending executions to show")
+        after = wait_for(lambda: _settled(port), 10, "the runs and pending executions to show")
     finally:
         worker.kill()
 
@@ -75,10 +79,9 @@ def test_scraped_counters_and_histograms_follow_what_the_worker_ran(
     # the abandoned execution's first run was the dead worker's: this one took it over
     assert value(after, "stackflow_executions_started_total", workflow="order-processing") == 3
     assert value(after, "stackflow_lease_takeovers_total") == 1
-    finished = "stackflow_executions_finished_total"
-    assert value(after, finished, workflow="order-processing", status="SUCCESS") == 4
-    assert value(after, finished, workflow="explode", status="FAILED") == 1
-    assert value(after, finished, workflow="slow", status="SUCCESS") == 1
+    assert value(after, FINISHED, workflow="order-processing", status="SUCCESS") == 4
+    assert value(after, FINISHED, workflow="explode", status="FAILED") == 1
+    assert value(after, FINISHED, workflow="slow", status="SUCCESS") == 1
     assert value(after, "stackflow_job_duration_seconds_count", job="fetch-customer") == 4
     assert value(after, "stackflow_job_duration_seconds_count", job="boom") == 1
     nap_buckets = {
