@@ -83,17 +83,12 @@ def worker(
         raise UsageError(f"--metrics-port must be between 0 and 65535, got {metrics_port}.")
     logger = worker_logger(log_format or TEXT, sys.stderr)
     try:
-        running = _run(logger, concurrency, metrics_port, log_format, config_path)
+        _run(logger, concurrency, metrics_port, log_format, config_path)
     except (StackflowError, click.ClickException) as error:
         if not writes_json(logger):
             raise
         _log_error(logger, error)
     flush_traces()
-    if running.abandoned:
-        # Released executions' threads are still running their jobs: leave them behind.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
 
 
 def _run(
@@ -102,7 +97,7 @@ def _run(
     metrics_port: int | None,
     log_format: str | None,
     config_path: str | None,
-) -> Worker:
+) -> None:
     start_tracing(logger.warning)
     with open_engine(config_path, runs_jobs=True) as engine:
         settings = _settings(engine)
@@ -113,7 +108,13 @@ def _run(
         with _serving_metrics(engine, port, running):
             _install_stop_handlers(running)
             running.run()
-    return running
+        if running.abandoned:
+            # Released executions' threads are still running their jobs: leave them behind
+            # at once (their writes are refused since the release; the store needs no close).
+            flush_traces()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
 
 def _settings(engine: Engine) -> WorkerSettings:

@@ -19,7 +19,12 @@ from stackflow.records import ExecutionStatus
 from stackflow.store.base import Lease, StatusChange
 from stackflow.telemetry.logformat import WORKER_LOGGER
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 20
+"""As many as one workflow may run at once by default (`max_concurrent_per_workflow`).
+
+Measured in docs/benchmarks.md: on PostgreSQL more executions in flight share each
+commit (group commit); on SQLite the one writer is never idle.
+"""
 WORK_STATUSES = frozenset({ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME})
 """A change to one of these is new work to claim."""
 DUE_STATUSES = frozenset({ExecutionStatus.PENDING_RETRY, ExecutionStatus.WAITING})

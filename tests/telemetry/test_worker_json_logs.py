@@ -38,7 +38,7 @@ def _run_and_stop(worker: WorkerProcess, project: Path) -> tuple[str, str]:
 
 
 def test_every_line_is_a_json_object_with_the_execution_it_is_about(worker_project: Path) -> None:
-    worker = WorkerProcess(worker_project, "--log-format", "json")
+    worker = WorkerProcess(worker_project, "--log-format", "json", "--concurrency", "4")
     succeeded, failed = _run_and_stop(worker, worker_project)
 
     entries = json_lines(worker.stderr())
@@ -48,7 +48,7 @@ def test_every_line_is_a_json_object_with_the_execution_it_is_about(worker_proje
         assert TIME.match(entry["time"]) and entry["level"] in ("INFO", "WARNING")
         assert entry["workerId"] == worker_id
     messages = [entry["message"] for entry in entries]
-    assert messages[0] == f"worker {worker_id} started (concurrency 8)"
+    assert messages[0] == f"worker {worker_id} started (concurrency 4)"
     assert messages[-1] == f"worker {worker_id} stopped"
     assert any(m.startswith("Stopping: finishing the running executions") for m in messages)
     about = {(e.get("executionId"), e.get("status")): e for e in entries if "executionId" in e}
@@ -71,7 +71,7 @@ def test_the_config_file_chooses_json_and_the_default_stays_text(worker_project:
     text = WorkerProcess(worker_project)
     _, failed = _run_and_stop(text, worker_project)
     lines = text.stderr().splitlines()
-    assert re.match(r"^\S+Z worker worker:\S+ started \(concurrency 8\)$", lines[0])
+    assert re.match(r"^\S+Z worker worker:\S+ started \(concurrency \d+\)$", lines[0])
     assert any(line.endswith(f" {failed} explode FAILED") for line in lines)
     assert not any(line.startswith("{") for line in lines)
 
@@ -80,7 +80,7 @@ def test_the_config_file_chooses_json_and_the_default_stays_text(worker_project:
     configured = WorkerProcess(worker_project)
     _run_and_stop(configured, worker_project)
     entries = json_lines(configured.stderr())
-    assert entries[0]["message"].endswith("started (concurrency 8)")
+    assert re.search(r"started \(concurrency \d+\)$", entries[0]["message"])
     assert any(entry.get("stackedJobName") == "explode/boom" for entry in entries)
 
 

@@ -155,6 +155,8 @@ def test_resolve_a_waiting_execution(url: str, page: Any, project: Project, engi
     waiting = project.ids["waiting"]
     page.goto(f"{url}/#/executions/{waiting}")
     page.wait_for_selector("#execution-status[data-status='WAITING']")
+    waiting_for = page.locator("h3", has_text="Waiting for")
+    assert waiting_for.inner_text() == "Waiting for manager-approval"
     page.click("button[data-action='resolve']")
     page.wait_for_selector("#resolve-dialog[open]")
     assert json.loads(page.locator("#resolve-payload").inner_text()) == {"amount": 120}

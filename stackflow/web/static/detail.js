@@ -38,6 +38,7 @@ export class ExecutionDetail {
       el("h2", { text: execution.id }),
       facts(execution),
       this.actions(execution),
+      execution.waitingFor ? section(`Waiting for ${execution.waitingFor.key}`, execution.waitingFor.payload) : null,
       section("Argument", execution.arg),
       execution.result !== null ? section("Result", execution.result) : null,
       errorNode(execution.error),
@@ -131,6 +132,7 @@ function facts(execution) {
   field(list, "job executions", execution.jobExecutions);
   field(list, "started", execution.startedAt);
   field(list, "finished", execution.finishedAt);
+  if (execution.wakeAt) field(list, "wakes at", execution.wakeAt);
   field(list, "invoker", execution.invoker ? execution.invoker.id : null);
   return list;
 }

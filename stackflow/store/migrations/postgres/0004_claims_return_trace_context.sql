@@ -1,66 +1,81 @@
 -- Version 4: a claim also returns the execution's stored trace context, whether it took
 -- the execution over from an owner whose lease had expired (a lease takeover), and when
--- the execution became runnable (how long it waited for a worker).
-DROP FUNCTION stackflow_claim(TEXT, BIGINT, BIGINT, INTEGER, TEXT[], TEXT, INTEGER, JSONB);
+-- the execution became runnable (how long it waited for a worker). Both are read from
+-- the row as it was when the claim locked it.
+DROP FUNCTION stackflow_claim(TEXT, BIGINT, BIGINT, INTEGER, TEXT[], UUID, INTEGER, JSONB);
 
+-- Claim runnable executions in one call, oldest first: under the caps (p_max_running in
+-- all, p_caps per workflow as {"name": cap}) one claimer at a time counts the running
+-- executions, holding the lock only for this call. Candidates are read without locks;
+-- only the chosen rows are locked (SKIP LOCKED: one a stale writer holds is left).
+-- A claim commits without waiting for the disk: it records no outcome, and one lost in
+-- a server crash is claimed again, as if its worker had died (any later durable commit
+-- flushes it anyway, the WAL being written in order).
 CREATE FUNCTION stackflow_claim(
     p_owner TEXT, p_lease_ms BIGINT, p_now BIGINT, p_limit INTEGER, p_names TEXT[],
-    p_id TEXT, p_max_running INTEGER, p_caps JSONB
+    p_id UUID, p_max_running INTEGER, p_caps JSONB
 ) RETURNS TABLE (
-    id TEXT, workflow_name TEXT, fence BIGINT, arg TEXT, invoker TEXT, retries INTEGER,
+    id UUID, workflow_name TEXT, fence BIGINT, arg TEXT, invoker TEXT, retries INTEGER,
     run_count BIGINT, cancel_requested INTEGER, created_at BIGINT, trace_context TEXT,
     taken_over BOOLEAN, runnable_since BIGINT
 ) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     server_now BIGINT;
+    chosen UUID[];
 BEGIN
     IF p_max_running IS NOT NULL OR p_caps <> '{}'::JSONB THEN
         PERFORM pg_advisory_xact_lock(8319678123456346989);
     END IF;
     server_now := stackflow_now_ms();
-    RETURN QUERY
+    PERFORM set_config('synchronous_commit', 'off', true);
     WITH candidates AS (
-        SELECT c.id, c.workflow_name, c.created_at, c.status,
-            CASE WHEN c.status = 'RUNNING' THEN c.lease_expires_at
-                 WHEN c.status IN ('PENDING_RETRY', 'WAITING') THEN c.wake_at
-                 ELSE c.updated_at END AS since
-        FROM executions c
+        SELECT c.id, c.workflow_name FROM executions c
         WHERE (c.status IN ('PENDING', 'PENDING_RESUME')
                OR (c.status = 'RUNNING' AND c.lease_expires_at < server_now)
                OR (c.status IN ('PENDING_RETRY', 'WAITING') AND c.wake_at IS NOT NULL
                    AND c.wake_at <= server_now))
           AND (p_id IS NULL OR c.id = p_id)
           AND (p_names IS NULL OR c.workflow_name = ANY(p_names))
-        ORDER BY c.created_at, c.id
+        ORDER BY c.id
         LIMIT p_limit + 50
-        FOR UPDATE SKIP LOCKED
     ), running AS (
         SELECT r.workflow_name, count(*) AS n FROM executions r
         WHERE r.status = 'RUNNING' AND r.lease_expires_at >= server_now
         GROUP BY r.workflow_name
     ), ranked AS (
-        SELECT c.id, c.workflow_name, c.created_at, c.status, c.since,
+        SELECT c.id, c.workflow_name,
             COALESCE(r.n, 0) + row_number() OVER (
-                PARTITION BY c.workflow_name ORDER BY c.created_at, c.id) AS nth_running
+                PARTITION BY c.workflow_name ORDER BY c.id) AS nth_running
         FROM candidates c LEFT JOIN running r ON r.workflow_name = c.workflow_name
     ), allowed AS (
-        SELECT a.id, a.status, a.since, row_number() OVER (ORDER BY a.created_at, a.id) AS nth
+        SELECT a.id, row_number() OVER (ORDER BY a.id) AS nth
         FROM ranked a
         WHERE (p_caps ->> a.workflow_name) IS NULL
            OR a.nth_running <= (p_caps ->> a.workflow_name)::BIGINT
-    ), chosen AS (
-        SELECT a.id, a.status = 'RUNNING' AS was_running, a.since FROM allowed a
-        WHERE a.nth <= p_limit
-          AND (p_max_running IS NULL
-               OR a.nth + (SELECT COALESCE(sum(r.n), 0) FROM running r) <= p_max_running)
     )
+    SELECT array_agg(a.id) INTO chosen FROM allowed a
+    WHERE a.nth <= p_limit
+      AND (p_max_running IS NULL
+           OR a.nth + (SELECT COALESCE(sum(r.n), 0) FROM running r) <= p_max_running);
+    RETURN QUERY
     UPDATE executions e SET status = 'RUNNING', lease_owner = p_owner,
         lease_expires_at = server_now + p_lease_ms, fence = e.fence + 1,
         started_at = COALESCE(e.started_at, p_now), run_count = e.run_count + 1,
         wake_at = NULL, updated_at = p_now
-    FROM chosen WHERE e.id = chosen.id
+    FROM (
+        SELECT l.id, l.status = 'RUNNING' AS was_running,
+            CASE WHEN l.status = 'RUNNING' THEN l.lease_expires_at
+                 WHEN l.status IN ('PENDING_RETRY', 'WAITING') THEN l.wake_at
+                 ELSE l.updated_at END AS since
+        FROM executions l
+        WHERE l.id = ANY(chosen)
+          AND (l.status IN ('PENDING', 'PENDING_RESUME')
+               OR (l.status = 'RUNNING' AND l.lease_expires_at < server_now)
+               OR (l.status IN ('PENDING_RETRY', 'WAITING') AND l.wake_at IS NOT NULL
+                   AND l.wake_at <= server_now))
+        FOR UPDATE SKIP LOCKED) locked
+    WHERE e.id = locked.id
     RETURNING e.id, e.workflow_name, e.fence, e.arg, e.invoker, e.retries, e.run_count,
-        e.cancel_requested, e.created_at, e.trace_context, chosen.was_running,
-        chosen.since;
+        e.cancel_requested, e.created_at, e.trace_context, locked.was_running, locked.since;
 END $$;
