@@ -65,7 +65,8 @@ _installed: list[tuple[logging.Logger, logging.Handler]] = []
 def worker_logger(log_format: str, stream: TextIO) -> logging.Logger:
     """The worker's logger, writing to `stream` in `log_format` (replacing an earlier set-up).
 
-    In JSON, warnings that libraries log outside jobs go to `stream` as JSON too.
+    In JSON, warnings that libraries log (or raise with `warnings.warn`) outside jobs go
+    to `stream` as JSON too.
     """
     for logger, handler in _installed:
         logger.removeHandler(handler)
@@ -85,6 +86,7 @@ def worker_logger(log_format: str, stream: TextIO) -> logging.Logger:
         others.addFilter(_OutsideJobs())
         logging.getLogger().addHandler(others)
         _installed.append((logging.getLogger(), others))
+        logging.captureWarnings(True)
     return logger
 
 
