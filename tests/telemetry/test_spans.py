@@ -140,13 +140,15 @@ def test_an_execution_started_outside_any_span_is_a_trace_of_its_own(
     assert linked_to(second_run) == [first_run.context.span_id]
 
 
-def test_a_caller_in_another_service_parents_the_runs(spans: SpanTree, store_url: str) -> None:
+def test_a_caller_in_another_service_parents_the_runs(
+    spans: SpanTree, store_url: str, tmp_path: Path
+) -> None:
     incoming = {"traceparent": f"00-{REMOTE_TRACE_ID:032x}-{REMOTE_SPAN_ID:016x}-01"}
     token = otel_context.attach(TraceContextTextMapPropagator().extract(incoming))
     try:
         stored = caller_trace_context()
         with Engine(store_url, [shipping]) as engine:
-            execution_id = engine.start("shipping", {"mark": "unused"})
+            execution_id = engine.start("shipping", {"mark": str(tmp_path / "mark")})
     finally:
         otel_context.detach(token)
     assert stored is not None and incoming["traceparent"] in stored
