@@ -60,7 +60,7 @@ def _first_details(cell: Cell) -> dict[str, Any]:
 def _floor_row(row: Row, details: dict[str, Any], synchronous: str) -> str | None:
     if row.measures in (spec.STACKFLOW_POSTGRES, spec.DBOS_POSTGRES):
         return spec.FLOOR_POSTGRES
-    if row.measures == spec.STACKFLOW:
+    if row.measures in (spec.STACKFLOW, spec.STACKFLOW_OTEL):
         return _FLOOR_FOR_SYNCHRONOUS[synchronous]
     return _FLOOR_FOR_SYNCHRONOUS.get(str(details.get("synchronous")))
 

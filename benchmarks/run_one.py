@@ -43,7 +43,10 @@ def measure(row: str, workload: str, n: int, synchronous: str, postgres_url: str
             )
         from benchmarks import stackflow_side
 
-        return stackflow_side.run(workload, n, directory, synchronous=synchronous, postgres_url=url)
+        traced = row == spec.STACKFLOW_OTEL
+        return stackflow_side.run(
+            workload, n, directory, synchronous=synchronous, postgres_url=url, traced=traced
+        )
 
 
 def _measure_dbos(

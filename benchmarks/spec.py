@@ -9,6 +9,7 @@ FLOOR_SQLITE_FULL = "floor-sqlite-full"
 FLOOR_POSTGRES = "floor-postgres"
 STACKFLOW = "stackflow"
 STACKFLOW_POSTGRES = "stackflow-pg"
+STACKFLOW_OTEL = "stackflow-otel"
 DBOS_DEFAULT = "dbos"
 DBOS_WAL = "dbos-wal"
 DBOS_POSTGRES = "dbos-pg"
@@ -75,6 +76,8 @@ class Row:
 
 _EVERY_WORKLOAD = IN_PROCESS | THROUGH_A_WORKER
 _FLOOR = frozenset({"L"})
+_TRACED = frozenset({"W1", "W2"})
+"""What tracing costs per job execution (W1) and per execution (W2)."""
 
 
 def rows(synchronous: str) -> dict[str, Row]:
@@ -91,6 +94,11 @@ def rows(synchronous: str) -> dict[str, Row]:
             Row(FLOOR_POSTGRES, "floor: psycopg 3 PostgreSQL", _FLOOR, needs_postgres=True),
             Row(STACKFLOW, f"stackflow (SQLite WAL, synchronous={synchronous})", _EVERY_WORKLOAD),
             Row(STACKFLOW_POSTGRES, "stackflow (PostgreSQL)", _EVERY_WORKLOAD, needs_postgres=True),
+            Row(
+                STACKFLOW_OTEL,
+                f"stackflow traced (OpenTelemetry SDK, batch export; SQLite, {synchronous})",
+                _TRACED,
+            ),
             Row(DBOS_DEFAULT, "DBOS 3.4.0 default (SQLite)", IN_PROCESS),
             Row(DBOS_WAL, f"DBOS 3.4.0 (SQLite WAL, synchronous={synchronous})", _EVERY_WORKLOAD),
             Row(DBOS_POSTGRES, "DBOS 3.4.0 (PostgreSQL)", _EVERY_WORKLOAD, needs_postgres=True),

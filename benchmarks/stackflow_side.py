@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from benchmarks.spec import W2_CHILDREN_PER_EXECUTION, W2_CONCURRENCY, W4_SLEEP_
 from stackflow import create_workflow, create_workflow_job
 
 _runs: Counter[int] = Counter()
+TRACE_QUEUE = 1 << 16
+"""Spans the batch processor may hold: none is dropped even at N = 10,000 (S)."""
 
 
 def _child(input: dict[str, Any]) -> dict[str, Any]:
@@ -135,12 +137,38 @@ def _database(directory: Path, postgres_url: str | None) -> Iterator[tuple[str, 
             yield found
 
 
+def _trace_everything() -> int:
+    """Install an OpenTelemetry SDK tracer provider whose spans go through a batch processor
+    to an exporter that drops them (what tracing costs, not what a collector costs);
+    returns the queue size."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Dropping(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Dropping(), max_queue_size=TRACE_QUEUE))
+    trace.set_tracer_provider(provider)
+    return TRACE_QUEUE
+
+
 def run(
-    workload: str, n: int, directory: Path, *, synchronous: str, postgres_url: str | None = None
+    workload: str,
+    n: int,
+    directory: Path,
+    *,
+    synchronous: str,
+    postgres_url: str | None = None,
+    traced: bool = False,
 ) -> dict[str, Any]:
-    """Run one workload once on a fresh stackflow Engine and return its measurement."""
+    """Run one workload once on a fresh stackflow Engine and return its measurement
+    (`traced`: with OpenTelemetry configured)."""
     from stackflow import Engine  # imported here: a missing engine makes this row n/a
 
+    tracing = {"tracing": f"SDK, batch queue {_trace_everything()}"} if traced else {}
     with _database(directory, postgres_url) as (url, note):
         options = {} if postgres_url else {"sqlite_synchronous": synchronous}
         engine = Engine(database=url, workflows=WORKFLOWS, **options)
@@ -150,4 +178,5 @@ def run(
         finally:
             engine.close()
     measured.setdefault("details", {})["database"] = note
+    measured["details"].update(tracing)
     return measured

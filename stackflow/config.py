@@ -33,6 +33,7 @@ DEFAULT_MAX_CONCURRENT_PER_WORKFLOW = 20
 SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL", "OFF")
 DEFAULT_SERVE_HOST = "127.0.0.1"
 DEFAULT_SERVE_PORT = 8765
+WORKER_LOG_FORMATS = ("text", "json")
 
 _SQLITE_PREFIX = "sqlite:///"
 _TYPE_NAMES = {str: "string", int: "int", float: "float", bool: "bool", list: "list", dict: "table"}
@@ -90,6 +91,14 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    """The `[worker]` table: how `stackflow worker` logs, and where it serves metrics."""
+
+    log_format: str = "text"
+    metrics_port: int | None = None
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """A loaded `stackflow.toml`; `root` is the directory holding it."""
 
@@ -105,6 +114,7 @@ class ProjectConfig:
     engine: EngineSettings = field(default_factory=EngineSettings)
     serve: ServeSettings = field(default_factory=ServeSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
 
 
 def display_path(path: Path) -> str:
@@ -177,6 +187,7 @@ def _read_project(table: _Table, config_path: Path) -> ProjectConfig:
         engine=_read_engine(table.table("engine")),
         serve=_read_serve(table.table("serve")),
         retention=_read_retention(table.table("retention")),
+        worker=_read_worker(table.table("worker")),
     )
     workflow.done()
     table.done()
@@ -261,6 +272,18 @@ def _final_status(table: _Table, name: str) -> ExecutionStatus:
             f"(SUCCESS, FAILED, CANCELED), got {name!r}"
         )
     return status
+
+
+def _read_worker(table: _Table) -> WorkerSettings:
+    log_format = table.string("log_format") or "text"
+    if log_format not in WORKER_LOG_FORMATS:
+        table.fail("log_format", f"must be one of {', '.join(WORKER_LOG_FORMATS)}")
+    port = table.positive_int("metrics_port", 0) or None
+    if port is not None and port > 65535:
+        table.fail("metrics_port", "must be a port number (1-65535)")
+    settings = WorkerSettings(log_format=log_format, metrics_port=port)
+    table.done()
+    return settings
 
 
 def resolve_database_url(url: str, root: Path) -> str:

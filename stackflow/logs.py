@@ -13,7 +13,13 @@ from stackflow.jsonvalue import format_datetime
 
 
 class JobLog:
-    """The log lines one job execution wrote: `<time> <LEVEL> <message>`."""
+    """The log lines one job execution wrote: `<time> <LEVEL> <message>`.
+
+    When the job execution is traced, each line ends with its `tag`
+    (` trace_id=<32 hex> span_id=<16 hex>`).
+    """
+
+    tag = ""
 
     def __init__(self, earlier: str = "") -> None:
         self._lines: list[str] = earlier.split("\n") if earlier else []
@@ -25,7 +31,7 @@ class JobLog:
         stamp = _now_text()
         with self._lock:
             for line in message.splitlines() or [""]:
-                self._lines.append(f"{stamp} {level} {line}")
+                self._lines.append(f"{stamp} {level} {line}{self.tag}")
 
     def write_stream(self, level: str, text: str) -> None:
         """Append text written to stdout/stderr, one entry per completed line."""

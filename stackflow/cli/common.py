@@ -9,11 +9,41 @@ from typing import Any, TypeVar
 
 import click
 
+from stackflow.errors import (
+    ConfigError,
+    ExecutionNotFound,
+    InvalidArgument,
+    NotResumable,
+    ProjectLoadError,
+    UnknownJob,
+    UnknownMachineUser,
+    UnknownWorkflow,
+)
+from stackflow.telemetry.autoconfig import configure_tracing_from_environment
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+USAGE_ERRORS: tuple[type[BaseException], ...] = (
+    ConfigError,
+    InvalidArgument,
+    ProjectLoadError,
+    UnknownWorkflow,
+    UnknownMachineUser,
+    UnknownJob,
+)
+NOT_FOUND_ERRORS: tuple[type[BaseException], ...] = (ExecutionNotFound, NotResumable)
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code of a command that ended with `error` (2: usage, else 1)."""
+    if isinstance(error, NOT_FOUND_ERRORS):
+        return EXIT_FAILED
+    if isinstance(error, USAGE_ERRORS):
+        return EXIT_USAGE
+    return EXIT_FAILED
 
 
 class UsageError(click.ClickException):
@@ -54,3 +84,17 @@ def fail(message: str, exit_code: int = EXIT_FAILED) -> None:
     """Print one error line on stderr and exit with `exit_code`."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(exit_code)
+
+
+_tracing_started = False
+
+
+def start_tracing(report: Callable[[str], None] = lambda message: note(message)) -> None:
+    """Set up tracing from the OTEL_* variables once per process; `report` gets any note."""
+    global _tracing_started
+    if _tracing_started:
+        return
+    _tracing_started = True
+    message = configure_tracing_from_environment()
+    if message is not None:
+        report(message)

@@ -8,29 +8,8 @@ from collections.abc import Sequence
 
 import click
 
-from stackflow.cli.common import EXIT_FAILED, EXIT_USAGE
-from stackflow.errors import (
-    ConfigError,
-    ExecutionNotFound,
-    InvalidArgument,
-    NotResumable,
-    ProjectLoadError,
-    StackflowError,
-    StoreError,
-    UnknownJob,
-    UnknownMachineUser,
-    UnknownWorkflow,
-)
-
-USAGE_ERRORS: tuple[type[BaseException], ...] = (
-    ConfigError,
-    InvalidArgument,
-    ProjectLoadError,
-    UnknownWorkflow,
-    UnknownMachineUser,
-    UnknownJob,
-)
-NOT_FOUND_ERRORS: tuple[type[BaseException], ...] = (ExecutionNotFound, NotResumable)
+from stackflow.cli.common import EXIT_FAILED, exit_code_for
+from stackflow.errors import StackflowError, StoreError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,14 +26,6 @@ def _register_commands() -> None:
     from stackflow.cli import commands
 
     commands.register(cli)
-
-
-def _exit_code_for(error: BaseException) -> int:
-    if isinstance(error, NOT_FOUND_ERRORS):
-        return EXIT_FAILED
-    if isinstance(error, USAGE_ERRORS):
-        return EXIT_USAGE
-    return EXIT_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         click.echo(f"Error: {error}", err=True)
-        return _exit_code_for(error)
+        return exit_code_for(error)
     except KeyboardInterrupt:
         return 130
     except Exception as error:

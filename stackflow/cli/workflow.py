@@ -20,6 +20,7 @@ from stackflow.cli.common import (
     json_option,
     note,
     print_json,
+    start_tracing,
 )
 from stackflow.cli.waiting import follow, interval_option, timeout_option
 from stackflow.engine.engine import Engine
@@ -41,7 +42,11 @@ wait_option = click.option(
 
 @contextmanager
 def open_engine(config_path: str | None, *, runs_jobs: bool = False) -> Iterator[Engine]:
-    """The project's engine, closed afterwards; `runs_jobs` refuses a project with breaches."""
+    """The project's engine, closed afterwards; `runs_jobs` refuses a project with breaches.
+
+    Tracing is set up first when the OTEL_* variables ask for it.
+    """
+    start_tracing()
     engine = Engine.from_config(config_path)
     try:
         if runs_jobs and engine.project is not None:

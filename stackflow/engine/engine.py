@@ -63,11 +63,13 @@ from stackflow.store.base import (
     ClaimLimits,
     Lease,
     NewExecution,
+    PendingWork,
     ScheduleState,
     Store,
     WorkflowEntry,
 )
 from stackflow.store.rows import invoker_json
+from stackflow.telemetry.observer import RunMetrics, caller_trace_context
 
 if TYPE_CHECKING:
     from stackflow.definitions.schedules import Schedule
@@ -134,6 +136,9 @@ class Engine:
         self._open_lock = threading.Lock()
         self.heartbeat = Heartbeat(lambda: self.store, self.owner, self._lease_ms())
         self._scheduler = ScheduleFirer(self.schedules, lambda: self.store, self._start)
+        self.metrics: RunMetrics | None = None
+        """Where the runs of this engine report their measurements (a worker's or the web
+        app's Prometheus metrics), if anywhere."""
 
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Engine:
@@ -277,6 +282,7 @@ class Engine:
             invoker_json=invoker_json(self.resolve_invoker(invoker)),
             idempotency_key=idempotency_key,
             created_at_ms=now_ms(),
+            trace_context=caller_trace_context(),
         )
         execution_id = self.store.create_execution(new)
         return execution_id, execution_id == new.id
@@ -339,9 +345,13 @@ class Engine:
         """What the store knows of each schedule (first seen, last failed tick)."""
         return self.store.schedule_states()
 
-    def find_execution(self, execution_id: str) -> Execution | None:
-        """The execution with its job executions, or None."""
-        return self.store.find_execution(execution_id, with_jobs=True)
+    def find_execution(self, execution_id: str, *, with_jobs: bool = True) -> Execution | None:
+        """The execution (with its job executions unless `with_jobs` is False), or None."""
+        return self.store.find_execution(execution_id, with_jobs=with_jobs)
+
+    def pending_work(self) -> list[PendingWork]:
+        """Per workflow, how many executions wait for a worker and since when (whole store)."""
+        return self.store.pending_work()
 
     def get_execution(self, execution_id: str) -> Execution:
         """The execution with its job executions; ExecutionNotFound if there is none."""
@@ -586,6 +596,7 @@ class Engine:
             self.payload_limit_bytes,
             self._pool,
             project=self.project,
+            metrics=self.metrics,
         )
 
     def check_replay(self, workflow_name: str | None = None) -> list[ReplayFinding]:

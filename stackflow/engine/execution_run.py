@@ -20,6 +20,7 @@ from stackflow.jsonvalue import encode, valid_text
 from stackflow.records import ErrorInfo, ExecutionStatus, Invoker, JobStatus
 from stackflow.signals import Canceled, Suspend
 from stackflow.store.base import WORKER_LOST_ERROR, Lease, Store
+from stackflow.telemetry.observer import RunMetrics, observe_run
 
 if TYPE_CHECKING:
     from stackflow.project.project import Project
@@ -34,6 +35,7 @@ class RunSettings:
     payload_limit_bytes: int
     pool: concurrent.futures.ThreadPoolExecutor
     project: Project | None = None
+    metrics: RunMetrics | None = None
 
 
 class ExecutionRun:
@@ -56,6 +58,9 @@ class ExecutionRun:
         """Set when this process gave the execution back: nothing more starts here."""
         self.sleep_wakes: list[int] = []
         self._proxies: dict[int, JobsProxy] = {}
+        self.observer = observe_run(lease, settings.metrics)
+        """Spans and metrics of this run (None when nothing observes it)."""
+        self._main_error: str | None = None
 
     def _load_history(self) -> History:
         if self.lease.first_run:
@@ -88,6 +93,21 @@ class ExecutionRun:
 
     def run(self) -> ExecutionStatus:
         """Run the main job to its end or its next wait; record the outcome; return the status."""
+        observer = self.observer
+        if observer is None:
+            return self._run()
+        trace_context = observer.run_started()
+        if trace_context is not None:
+            self.store.record_trace_context(self.lease, trace_context)
+        try:
+            status = self._run()
+        except BaseException as error:
+            observer.run_ended(None, raised=error)
+            raise
+        observer.run_ended(status, self._main_error)
+        return status
+
+    def _run(self) -> ExecutionStatus:
         if self.history.has_unfinished():
             self._abandon_unfinished()
         self.canceled = self.lease.cancel_requested
@@ -111,6 +131,7 @@ class ExecutionRun:
 
     def _finish(self, main: JobRun, status: ExecutionStatus) -> ExecutionStatus:
         main.row.logs = valid_text(main.log.text())
+        self._main_error = main.row.error_json
         wake_at_ms = None
         policy = self.workflow.retry_policy
         if status == ExecutionStatus.FAILED and policy and self.retries_done < policy.max_retries:

@@ -36,6 +36,7 @@ from stackflow.logs import JobLog, current_log
 from stackflow.records import ErrorInfo, Invoker, JobStatus
 from stackflow.signals import Canceled, Suspend
 from stackflow.store.base import PATCH, SLEEP, WAIT_POINT, JobRow, Lease, Store, WaitRow
+from stackflow.telemetry.observer import JobObservation, RunObserver
 
 if TYPE_CHECKING:
     from stackflow.engine.execution_run import ExecutionRun
@@ -67,6 +68,11 @@ def job_failed_from_error(job_name: str, error: ErrorInfo) -> JobFailed:
 
 class JobRun:
     """One attempt of one job inside an execution run; the runner its body's calls go to."""
+
+    observation: JobObservation | None = None
+    """Its span and duration while observed (set only when the run has an observer)."""
+    previous: JobObservation | None = None
+    """The observation of the attempt this one retries (its span links to it)."""
 
     def __init__(
         self, run: ExecutionRun, job: WorkflowJob, row: JobRow, depth: int, *, recorded: bool
@@ -115,7 +121,9 @@ class JobRun:
             self.row.input_json,
             self.row.attempt + 1,
         )
-        return JobRun(self.run, self.job, row, self.depth, recorded=False)
+        attempt = JobRun(self.run, self.job, row, self.depth, recorded=False)
+        attempt.previous = self.observation
+        return attempt
 
     # the JobRunner protocol
     def call_child(self, job: WorkflowJob, input: Any) -> Any:
@@ -341,6 +349,8 @@ class JobRun:
         A failure becomes the job's FAILED outcome (not raised); waits and cancels unwind.
         """
         self._enter()
+        observer = self.run.observer
+        seen = None if observer is None else self._observe(observer)
         runner_token = current_runner.set(self)
         log_token = current_log.set(self.log)
         try:
@@ -351,14 +361,24 @@ class JobRun:
         except (Suspend, Canceled) as signal:
             self._stop(signal)
             raise
-        except Exception as error:
-            self._fail(error)
-        except (KeyboardInterrupt, SystemExit) as error:  # raised by the body, not at us
-            self._fail(error)
+        except (Exception, KeyboardInterrupt, SystemExit) as error:  # the last two: raised by
+            self._fail(error)  # the body, not at us
+            if seen is not None:
+                seen.failed(error)
         finally:
             current_log.reset(log_token)
             current_runner.reset(runner_token)
             self.run.inflight.pop(self.row.id, None)
+            if seen is not None:
+                seen.ended(self.row.status)
+
+    def _observe(self, observer: RunObserver) -> JobObservation:
+        """Start this attempt's span (the current one while the body runs) and its clock."""
+        row = self.row
+        seen = observer.job_started(row.stacked_job_name, self.job.name, row.attempt, self.previous)
+        self.observation = seen
+        self.log.tag = seen.log_tag
+        return seen
 
     def _transaction(self) -> AbstractContextManager[None]:
         """For a transactional job: one database transaction holding its writes and result."""

@@ -4,10 +4,12 @@ drains on stop."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import logging
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from stackflow.engine.engine import Engine
 from stackflow.engine.retention import BackgroundPrune
@@ -17,6 +19,7 @@ from stackflow.jsonvalue import format_datetime
 from stackflow.records import ExecutionStatus
 from stackflow.store import open_store
 from stackflow.store.base import Lease, StatusChange
+from stackflow.telemetry.logformat import WORKER_LOGGER
 
 DEFAULT_CONCURRENCY = 20
 """As many as one workflow may run at once by default (`max_concurrent_per_workflow`).
@@ -29,12 +32,7 @@ WORK_STATUSES = frozenset({ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESU
 DUE_STATUSES = frozenset({ExecutionStatus.PENDING_RETRY, ExecutionStatus.WAITING})
 """A change to one of these may move the next time something falls due."""
 
-LogLine = Callable[[str], None]
 Outcome = concurrent.futures.Future[ExecutionStatus | None]
-
-
-def _stamp() -> str:
-    return format_datetime(datetime.now(UTC))
 
 
 class Worker:
@@ -54,14 +52,14 @@ class Worker:
         concurrency: int = DEFAULT_CONCURRENCY,
         *,
         poll_interval_seconds: float = FALLBACK_POLL_SECONDS,
-        log: LogLine = print,
+        logger: logging.Logger | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.engine = engine
         self.concurrency = concurrency
         self.poll_interval_seconds = poll_interval_seconds
-        self.log = log
+        self.logger = logger or logging.getLogger(WORKER_LOGGER)
         self.worker_id = f"worker:{engine.owner}"
         self.abandoned = False
         self._stops = 0
@@ -81,11 +79,18 @@ class Worker:
         self._stops += 1
         self._wake.set()
 
+    def log(self, level: int, message: str, lease: Lease | None = None, **fields: Any) -> None:
+        """Log `message` with the worker id (and the execution of `lease`) as attributes."""
+        fields["workerId"] = self.worker_id
+        if lease is not None:
+            fields.update(executionId=lease.execution_id, workflowName=lease.workflow_name)
+        self.logger.log(level, message, extra=fields)
+
     # the loop
     def run(self) -> None:
         """Register as live, claim and run executions until stopped, then unregister."""
         self.engine.register_worker(self.worker_id)
-        self.log(f"{_stamp()} worker {self.worker_id} started (concurrency {self.concurrency})")
+        self.log(logging.INFO, f"worker {self.worker_id} started (concurrency {self.concurrency})")
         pool = concurrent.futures.ThreadPoolExecutor(
             self.concurrency, thread_name_prefix="stackflow-worker"
         )
@@ -98,7 +103,7 @@ class Worker:
                 retention.stop()
             pool.shutdown(wait=not self.abandoned, cancel_futures=True)
             self.engine.unregister_worker()
-        self.log(f"{_stamp()} worker {self.worker_id} stopped")
+        self.log(logging.INFO, f"worker {self.worker_id} stopped")
 
     def _start_retention(self) -> BackgroundPrune | None:
         """With `[retention]`: prune old executions on a thread of their own."""
@@ -108,7 +113,7 @@ class Worker:
         retention = BackgroundPrune(
             lambda: open_store(engine.database_url, sqlite_synchronous=engine.sqlite_synchronous),
             engine.retention,
-            lambda line: self.log(f"{_stamp()} {line}"),
+            lambda line: self.log(logging.INFO, line),
         )
         retention.start()
         return retention
@@ -135,14 +140,15 @@ class Worker:
                 self._release_all()
                 return
             if self.stopping:
-                if not self._held:
-                    return
                 if not announced:
                     self.log(
-                        f"{_stamp()} Stopping: finishing {len(self._held)} running "
-                        "execution(s) (signal again to release them)."
+                        logging.INFO,
+                        "Stopping: finishing the running executions (signal again to "
+                        f"release them): {len(self._held)} running.",
                     )
                     announced = True
+                if not self._held:
+                    return
             else:
                 self._claim_logging_errors(pool)
             self._wake.wait(self._pause())
@@ -156,21 +162,24 @@ class Worker:
                 self._due_stale = False
                 self._next_due_ms = self.engine.next_wake_ms()
         except StackflowError as error:
-            self.log(f"{_stamp()} claiming failed, retrying: {error}")
+            self.log(logging.WARNING, f"claiming failed, retrying: {error}", error=str(error))
 
     def _fire_schedules(self) -> None:
         for execution_id in self.engine.fire_due_schedules(on_error=self._log_tick_error):
-            self.log(f"{_stamp()} {execution_id} started by a schedule")
+            message = f"{execution_id} started by a schedule"
+            self.log(logging.INFO, message, executionId=execution_id)
 
     def _log_tick_error(self, name: str, tick: datetime, message: str) -> None:
-        self.log(f"{_stamp()} schedule {name} tick {format_datetime(tick)} skipped: {message}")
+        text = f"schedule {name} tick {format_datetime(tick)} skipped: {message}"
+        self.log(logging.WARNING, text, error=message)
 
     def _claim(self, pool: concurrent.futures.ThreadPoolExecutor) -> None:
         free = self.concurrency - len(self._held)
         if free <= 0:
             return
         for lease in self.engine.claim_runnable(free):
-            self.log(f"{_stamp()} {lease.execution_id} {lease.workflow_name} RUNNING")
+            head = f"{lease.execution_id} {lease.workflow_name}"
+            self.log(logging.INFO, f"{head} RUNNING", lease, status=ExecutionStatus.RUNNING)
             outcome = pool.submit(self.engine.run_claimed, lease)
             self._held[outcome] = lease
             outcome.add_done_callback(lambda _: self._wake.set())
@@ -196,13 +205,33 @@ class Worker:
             self._log_end(self._held.pop(outcome), outcome)
 
     def _log_end(self, lease: Lease, outcome: Outcome) -> None:
-        head = f"{_stamp()} {lease.execution_id} {lease.workflow_name}"
+        head = f"{lease.execution_id} {lease.workflow_name}"
         error = outcome.exception()
         if error is not None:
-            self.log(f"{head} ERROR {type(error).__name__}: {error}")
+            text = f"{type(error).__name__}: {error}"
+            self.log(logging.ERROR, f"{head} ERROR {text}", lease, status="ERROR", error=text)
             return
         status = outcome.result()
-        self.log(f"{head} {status if status is not None else 'LEASE LOST'}")
+        if status == ExecutionStatus.FAILED:
+            self._log_failed(lease, head)
+            return
+        shown = status if status is not None else "LEASE LOST"
+        self.log(logging.INFO, f"{head} {shown}", lease, status=str(shown))
+
+    def _log_failed(self, lease: Lease, head: str) -> None:
+        """The FAILED line names the job execution that failed it, and its error."""
+        found = None
+        with contextlib.suppress(StackflowError):  # the line is written without the job then
+            found = self.engine.find_execution(lease.execution_id, with_jobs=False)
+        error = found.error if found is not None and found.error else {}
+        self.log(
+            logging.WARNING,
+            f"{head} FAILED",
+            lease,
+            status=ExecutionStatus.FAILED,
+            stackedJobName=error.get("stackedJobName"),
+            error=f"{error.get('type', 'Error')}: {error.get('message', '')}" if error else None,
+        )
 
     def _release_all(self) -> None:
         for outcome, lease in list(self._held.items()):
@@ -210,6 +239,7 @@ class Worker:
                 self._log_end(lease, outcome)
                 continue
             self.engine.release(lease)
-            self.log(f"{_stamp()} {lease.execution_id} {lease.workflow_name} RELEASED")
+            head = f"{lease.execution_id} {lease.workflow_name}"
+            self.log(logging.INFO, f"{head} RELEASED", lease, status="RELEASED")
         self._held.clear()
         self.abandoned = True

@@ -27,6 +27,13 @@ class Lease:
     """True when this is the execution's first claim: it has no history to load."""
     cancel_requested: bool = False
     """Whether a cancel was requested when the execution was claimed."""
+    trace_context: str | None = None
+    """The trace context stored with the execution (see `telemetry`), if any."""
+    taken_over: bool = False
+    """True when this claim took the execution from an owner whose lease had expired."""
+    runnable_since_ms: int | None = None
+    """When the execution became runnable: started, resumed, released, due, or its lease
+    expired (the store's clock)."""
 
 
 @dataclass
@@ -67,6 +74,8 @@ class NewExecution:
     created_at_ms: int
     trigger_depth: int = 0
     """How many record triggers led to this execution (0: started otherwise)."""
+    trace_context: str | None = None
+    """The W3C trace context of the code that started it (JSON), when tracing is on."""
 
 
 @dataclass
@@ -148,6 +157,16 @@ class WorkflowEntry:
     name: str
     main_job: str
     job_versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PendingWork:
+    """The executions of one workflow waiting for a worker (PENDING or PENDING_RESUME)."""
+
+    workflow_name: str
+    count: int
+    waiting_since_ms: int
+    """When the one waiting longest became runnable."""
 
 
 @dataclass(frozen=True)
@@ -297,6 +316,14 @@ class Store(Protocol):
 
     def next_wake_ms(self, workflow_names: Sequence[str]) -> int | None:
         """When the earliest sleeping or retrying execution of these workflows falls due."""
+        ...
+
+    def pending_work(self) -> list[PendingWork]:
+        """Per workflow, the executions waiting for a worker (one grouped query)."""
+        ...
+
+    def record_trace_context(self, lease: Lease, trace_context: str) -> None:
+        """Replace the trace context stored with a running execution (ignored once lost)."""
         ...
 
     def renew_leases(

@@ -28,6 +28,14 @@ RUNNABLE_NOW = (
 )
 """An execution a worker may claim now: pending, due again, or abandoned by its owner."""
 
+RUNNABLE_SINCE = (
+    f"CASE WHEN status = '{ExecutionStatus.RUNNING}' THEN lease_expires_at "
+    f"WHEN status IN ({quoted(ExecutionStatus.PENDING_RETRY, ExecutionStatus.WAITING)}) "
+    "THEN wake_at ELSE updated_at END"
+)
+"""When a runnable execution became runnable: its lease expired, it fell due, or it was
+started, resumed, resolved or released."""
+
 RESUMABLE = quoted(
     ExecutionStatus.FAILED, ExecutionStatus.PENDING_RESUME, ExecutionStatus.PENDING_RETRY
 )
@@ -72,7 +80,8 @@ CANCELABLE_AT_ONCE = quoted(
     ExecutionStatus.WAITING,
 )
 LEASE_COLUMNS = (
-    "id, workflow_name, fence, arg, invoker, retries, run_count, cancel_requested, created_at"
+    "id, workflow_name, fence, arg, invoker, retries, run_count, cancel_requested, created_at, "
+    "trace_context"
 )
 
 
@@ -116,8 +125,9 @@ class Queries:
     # executions
     insert_execution: str = (
         "INSERT INTO executions (id, workflow_name, status, invoker, idempotency_key, "
-        "created_at, updated_at, arg, trigger_depth) VALUES (:id, :workflow_name, "
-        f"'{ExecutionStatus.PENDING}', :invoker, :key, :now, :now, :arg, :trigger_depth) "
+        "created_at, updated_at, arg, trigger_depth, trace_context) VALUES (:id, "
+        f":workflow_name, '{ExecutionStatus.PENDING}', :invoker, :key, :now, :now, :arg, "
+        ":trigger_depth, :trace_context) "
         "ON CONFLICT DO NOTHING"
     )
     find_existing_execution: str = (
@@ -146,6 +156,16 @@ class Queries:
     park_execution: str = (
         f"UPDATE executions SET status = '{ExecutionStatus.WAITING}', wake_at = :wake_at, "
         f"updated_at = :now, lease_owner = NULL, lease_expires_at = NULL WHERE {OWNED}"
+    )
+    pending_work: str = (
+        "SELECT workflow_name, count(*), min(updated_at) FROM executions WHERE status IN "
+        f"({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)}) "
+        "GROUP BY workflow_name ORDER BY workflow_name"
+    )
+    """Executions waiting for a worker, per workflow; `updated_at` is when each became
+    runnable (its start, resume, resolve or release)."""
+    record_trace_context: str = (
+        f"UPDATE executions SET trace_context = :trace_context WHERE {OWNED}"
     )
     next_wake: str = (
         "SELECT min(wake_at) FROM executions WHERE status IN "
@@ -234,8 +254,8 @@ class Queries:
 
     # claims (run by each store inside its own claim transaction)
     claim_candidates: str = (
-        f"SELECT id, workflow_name FROM executions WHERE {RUNNABLE_NOW} {{scope}} "
-        "ORDER BY id LIMIT :lookahead"
+        f"SELECT id, workflow_name, status, {RUNNABLE_SINCE} FROM executions "
+        f"WHERE {RUNNABLE_NOW} {{scope}} ORDER BY id LIMIT :lookahead"
     )
     running_counts: str = (
         f"SELECT workflow_name, count(*) FROM executions WHERE status = '{ExecutionStatus.RUNNING}'"

@@ -112,8 +112,10 @@ def job_row(row: Sequence[Any]) -> JobRow:
 
 
 def lease(row: Sequence[Any], owner: str) -> Lease:
-    """The Lease of a claimed execution from a row of `queries.LEASE_COLUMNS`."""
+    """The Lease of a claimed execution from a row of `queries.LEASE_COLUMNS` followed by
+    whether the claim took it over from an expired lease and when it became runnable."""
     id_, workflow_name, fence, arg, invoker, retries, run_count, cancel_requested = row[:8]
+    trace_context, taken_over, runnable_since = row[9:12]
     return Lease(
         id_,
         workflow_name,
@@ -124,6 +126,9 @@ def lease(row: Sequence[Any], owner: str) -> Lease:
         int(retries),
         first_run=run_count == 1,
         cancel_requested=bool(cancel_requested),
+        trace_context=trace_context,
+        taken_over=bool(taken_over),
+        runnable_since_ms=None if runnable_since is None else int(runnable_since),
     )
 
 

@@ -22,6 +22,7 @@ from stackflow.store.base import (
     JobRow,
     Lease,
     NewExecution,
+    PendingWork,
     ScheduleState,
     StatusChange,
     WaitRow,
@@ -83,6 +84,7 @@ def _execution_params(new: NewExecution) -> dict[str, Any]:
         "now": new.created_at_ms,
         "arg": new.arg_json,
         "trigger_depth": new.trigger_depth,
+        "trace_context": new.trace_context,
     }
 
 
@@ -278,6 +280,20 @@ class SqlStore(RepairOperations):
         marks, params = self._in_list("name", list(workflow_names))
         found = self._read(self.queries.next_wake.replace("{names}", marks), params)
         return int(found[0][0]) if found and found[0][0] is not None else None
+
+    def pending_work(self) -> list[PendingWork]:
+        found = self._read(self.queries.pending_work)
+        return [PendingWork(str(name), int(count), int(since)) for name, count, since in found]
+
+    def record_trace_context(self, lease: Lease, trace_context: str) -> None:
+        params = {
+            "execution_id": lease.execution_id,
+            "fence": lease.fence,
+            "trace_context": trace_context,
+        }
+        self._write_fenced(
+            lambda conn: conn.execute(self.queries.record_trace_context, params), one_statement=True
+        )
 
     def renew_leases(
         self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
@@ -538,7 +554,8 @@ class SqlStore(RepairOperations):
         execution_id: str | None,
         workflow_names: Sequence[str],
     ) -> list[Any]:
-        """(id, workflow name) of runnable executions, oldest first (the caller locks)."""
+        """(id, workflow name, status, runnable since) of runnable executions, oldest first
+        (the caller locks)."""
         scope, extra = "", {}
         if execution_id is not None:
             scope = f"AND id = {self.placeholder.format('id')}"
@@ -550,7 +567,10 @@ class SqlStore(RepairOperations):
         return list(conn.execute(query, {**params, **extra}).fetchall())
 
     def _claim_one_txn(
-        self, conn: SqlConnection, execution_id: str, params: dict[str, Any]
+        self, conn: SqlConnection, candidate: Sequence[Any], params: dict[str, Any]
     ) -> Lease:
+        """Claim one candidate row of `_claim_candidates_txn`."""
+        execution_id, _, status, runnable_since = candidate
         found = conn.execute(self.queries.claim_one, {**params, "id": execution_id}).fetchone()
-        return rows.lease(found, params["owner"])
+        taken_over = status == ExecutionStatus.RUNNING
+        return rows.lease((*found, taken_over, runnable_since), params["owner"])

@@ -217,8 +217,9 @@ class SqliteStore(SqlStore):
                 chosen = [row[0] for row in candidates[:limit]]
             else:
                 running = dict(conn.execute(self.queries.running_counts, params).fetchall())
-                chosen = within_limits(candidates, running, limits, limit)
-            return [self._claim_one_txn(conn, chosen_id, params) for chosen_id in chosen]
+                chosen = within_limits([row[:2] for row in candidates], running, limits, limit)
+            found = {row[0]: row for row in candidates}
+            return [self._claim_one_txn(conn, found[chosen_id], params) for chosen_id in chosen]
 
         leases = self._write(claim)
         if leases:

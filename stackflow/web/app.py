@@ -27,6 +27,7 @@ from stackflow.web.guards import (
     refuse_unauthenticated,
 )
 from stackflow.web.hooks import Hooks
+from stackflow.web.metrics import MetricsEndpoint
 from stackflow.web.page import page_routes
 from stackflow.web.responses import (
     ApiError,
@@ -48,13 +49,15 @@ def create_app(
     allowed_hosts: Sequence[str] | None = None,
     events: ExecutionEvents | None = None,
 ) -> Starlette:
-    """The ASGI app serving the dashboard (`/`), the JSON API (`/api/`) and webhooks (`/hooks/`).
+    """The ASGI app serving the dashboard (`/`), the JSON API (`/api/`), webhooks (`/hooks/`)
+    and Prometheus metrics (`/metrics`).
 
     Mount it in your own Starlette or FastAPI app with `app.mount("/workflows", create_app(...))`.
 
     Args:
         engine: the engine whose executions it shows and starts.
-        token: when set, every `/api/` request needs `Authorization: Bearer <token>`.
+        token: when set, every `/api/` and `/metrics` request needs
+            `Authorization: Bearer <token>`.
         webhooks: the webhooks to serve (default: the ones of the engine's project).
         allowed_hosts: the Host headers it answers (default: any), e.g. LOOPBACK_HOSTS
             to refuse DNS rebinding when it listens on a loopback address.
@@ -74,6 +77,7 @@ def create_app(
             *page_routes(),
             Mount("/api", routes=api.routes(), middleware=api_guards),
             Hooks(engine, served).route(),
+            MetricsEndpoint(engine).route(None if token is None else [_bearer(token)]),
         ],
         middleware=middleware,
         exception_handlers={

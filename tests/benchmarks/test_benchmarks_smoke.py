@@ -147,3 +147,12 @@ def test_dbos_w5_goes_through_a_separate_dbos_process() -> None:
     results = _results(_run("--only", "W5", "--engine", "dbos-wal", "--json", timeout=120))
     assert [(r["workload"], r["engine"], r["error"]) for r in results] == [("W5", "dbos-wal", None)]
     assert any("separate DBOS process" in note for note in results[0]["notes"])
+
+
+def test_w1_runs_with_and_without_opentelemetry_in_one_table() -> None:
+    out = _run("--only", "W1", "--engine", "stackflow,stackflow-otel", "--json")
+    results = {r["engine"]: r for r in _results(out) if r["workload"] == "W1"}
+    assert set(results) == {"stackflow", "stackflow-otel"}
+    assert all(r["error"] is None and r["median"] > 0 for r in results.values())
+    table = _run("--only", "W1", "--engine", "stackflow,stackflow-otel")
+    assert "| stackflow traced (OpenTelemetry SDK, batch export; SQLite, NORMAL) |" in table

@@ -179,7 +179,8 @@ def test_toml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
         (
             "nam = 1\n",
             "stackflow.toml: unknown key 'nam' "
-            "(known: database, db, engine, env, machine_users, name, retention, serve, workflow)",
+            "(known: database, db, engine, env, machine_users, name, retention, serve, worker, "
+            "workflow)",
         ),
         (
             "[machine_users.admin]\nattribute = {}\n",

@@ -72,13 +72,16 @@ CREATE TRIGGER executions_changed AFTER UPDATE OF status ON executions
 -- only the chosen rows are locked (SKIP LOCKED: one a stale writer holds is left).
 -- A claim commits without waiting for the disk: it records no outcome, and one lost in
 -- a server crash is claimed again, as if its worker had died (any later durable commit
--- flushes it anyway, the WAL being written in order).
+-- flushes it anyway, the WAL being written in order). A claim returns what the run
+-- needs, with the stored trace context, whether it took the execution over from an owner
+-- whose lease had expired, and when the execution became runnable.
 CREATE FUNCTION stackflow_claim(
     p_owner TEXT, p_lease_ms BIGINT, p_now BIGINT, p_limit INTEGER, p_names TEXT[],
     p_id UUID, p_max_running INTEGER, p_caps JSONB
 ) RETURNS TABLE (
     id UUID, workflow_name TEXT, fence BIGINT, arg TEXT, invoker TEXT, retries INTEGER,
-    run_count BIGINT, cancel_requested INTEGER, created_at BIGINT
+    run_count BIGINT, cancel_requested INTEGER, created_at BIGINT, trace_context TEXT,
+    taken_over BOOLEAN, runnable_since BIGINT
 ) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -124,14 +127,19 @@ BEGIN
         lease_expires_at = server_now + p_lease_ms, fence = e.fence + 1,
         started_at = COALESCE(e.started_at, p_now), run_count = e.run_count + 1,
         wake_at = NULL, updated_at = p_now
-    WHERE e.id IN (
-        SELECT l.id FROM executions l
+    FROM (
+        SELECT l.id, l.status = 'RUNNING' AS was_running,
+            CASE WHEN l.status = 'RUNNING' THEN l.lease_expires_at
+                 WHEN l.status IN ('PENDING_RETRY', 'WAITING') THEN l.wake_at
+                 ELSE l.updated_at END AS since
+        FROM executions l
         WHERE l.id = ANY(chosen)
           AND (l.status IN ('PENDING', 'PENDING_RESUME')
                OR (l.status = 'RUNNING' AND l.lease_expires_at < server_now)
                OR (l.status IN ('PENDING_RETRY', 'WAITING') AND l.wake_at IS NOT NULL
                    AND l.wake_at <= server_now))
-        FOR UPDATE SKIP LOCKED)
+        FOR UPDATE SKIP LOCKED) locked
+    WHERE e.id = locked.id
     RETURNING e.id, e.workflow_name, e.fence, e.arg, e.invoker, e.retries, e.run_count,
-        e.cancel_requested, e.created_at;
+        e.cancel_requested, e.created_at, e.trace_context, locked.was_running, locked.since;
 END $$;
