@@ -192,3 +192,38 @@ def test_resume_of_a_finished_execution_names_its_status(tmp_path: Path, store_u
 
     line = _refused(done, (1,))
     assert execution_id in line and "SUCCESS" in line
+
+
+# Found by the property tests (tests/properties/test_cli_arguments.py), reproduced here
+# through the real command.
+
+
+@pytest.mark.xfail(strict=True, reason="found by hypothesis: deeply nested -a is a RecursionError")
+def test_a_deeply_nested_argument(tmp_path: Path, sqlite_url: str) -> None:
+    root = _project(tmp_path, sqlite_url)
+
+    done = stackflow(root, *START, "-a", '{"a": ' + "[" * 5000 + "]" * 5000 + "}")
+
+    _refused(done, (0, 2))
+    assert _count(sqlite_url) == (1 if done.code == 0 else 0)
+
+
+@pytest.mark.xfail(strict=True, reason="found by hypothesis: a huge integer in -a is a ValueError")
+def test_an_argument_with_a_huge_integer(tmp_path: Path, sqlite_url: str) -> None:
+    root = _project(tmp_path, sqlite_url)
+
+    done = stackflow(root, *START, "-a", '{"n": ' + "7" * 5000 + "}")
+
+    _refused(done, (0, 2))
+
+
+@pytest.mark.xfail(
+    strict=True, reason="found by hypothesis: an id with invalid UTF-8 is a raw error"
+)
+def test_an_execution_id_with_invalid_utf8(tmp_path: Path, store_url: str) -> None:
+    root = _project(tmp_path, store_url)
+    execution_id = os.fsdecode(b"id-\xff")
+
+    done = stackflow(root, "workflow", "executions", execution_id)
+
+    assert "not found" in _refused(done, (1,))
