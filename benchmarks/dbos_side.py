@@ -1,4 +1,7 @@
-"""The workloads written for DBOS Transact with its public API, on a fresh SQLite system database.
+"""The workloads written for DBOS Transact with its public API, on a fresh system database.
+
+The system database is a fresh SQLite file, or a fresh PostgreSQL database for
+the PostgreSQL rows.
 
 The WAL row switches DBOS's SQLite file to `journal_mode=WAL` and the given
 `synchronous` with a SQLAlchemy `connect` listener registered on the Engine
@@ -12,6 +15,7 @@ a listener that only reads the two settings back, for the record.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections import Counter
@@ -21,8 +25,10 @@ from typing import Any
 import sqlalchemy as sa
 from dbos import DBOS
 
+from benchmarks import pg, pg_cost
 from benchmarks.spec import W2_CHILDREN_PER_EXECUTION, W4_SLEEP_SECONDS
 
+APP_NAME = "stackflow-bench"
 _runs: Counter[int] = Counter()
 _observed: dict[str, str] = {}
 _SYNCHRONOUS_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
@@ -45,6 +51,12 @@ def many_workflow(k: int) -> dict[str, int]:
     for i in range(W2_CHILDREN_PER_EXECUTION):
         child(k * W2_CHILDREN_PER_EXECUTION + i)
     return {"done": W2_CHILDREN_PER_EXECUTION}
+
+
+@DBOS.workflow()
+def one_job_workflow(i: int) -> dict[str, int]:
+    """W5's one-job workflow: the workflow is the job (stackflow's main job), with no steps."""
+    return {"i": i, "pid": os.getpid()}
 
 
 @DBOS.step()
@@ -74,7 +86,12 @@ async def fanout_workflow(n: int) -> dict[str, int]:
     return {"done": len(results)}
 
 
-def _install_pragmas(wal: bool, synchronous: str) -> None:
+def install_pragmas(wal: bool, synchronous: str) -> None:
+    """Switch every SQLite connection SQLAlchemy opens from now on to WAL (if `wal`).
+
+    Either way, the journal mode and `synchronous` each connection ends up with are recorded.
+    """
+
     @sa.event.listens_for(sa.engine.Engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         if not isinstance(dbapi_conn, sqlite3.Connection):
@@ -148,22 +165,45 @@ def _w4(n: int) -> dict[str, Any]:
     return {"value": elapsed * 1e3}
 
 
-_WORKLOADS = {"W1": _w1, "W2": _w2, "W3": _w3, "W4": _w4}
+_WORKLOADS = {"W1": _w1, "W2": _w2, "W2W": _w2, "W3": _w3, "W4": _w4}
 
 
-def run(workload: str, n: int, directory: Path, *, wal: bool, synchronous: str) -> dict[str, Any]:
-    """Run one workload once on a fresh DBOS instance and return its measurement."""
-    _install_pragmas(wal, synchronous)
-    config: Any = {
-        "name": "stackflow-bench",
-        "system_database_url": f"sqlite:///{directory / 'dbos.sqlite'}",
-        "log_level": "WARNING",
-    }
+def observed() -> dict[str, str]:
+    """The journal mode and `synchronous` read back on DBOS's SQLite connections (if any)."""
+    return dict(_observed)
+
+
+def launch(url: str, *, wal: bool, synchronous: str) -> None:
+    """Configure and launch DBOS on the system database `url`."""
+    install_pragmas(wal, synchronous)
+    config: Any = {"name": APP_NAME, "system_database_url": url, "log_level": "WARNING"}
     DBOS(config=config)
     DBOS.launch()
-    try:
-        measured = _WORKLOADS[workload](n)
-    finally:
-        DBOS.destroy()
-    measured.setdefault("details", {}).update(_observed)
+
+
+def run(
+    workload: str,
+    n: int,
+    directory: Path,
+    *,
+    wal: bool,
+    synchronous: str,
+    postgres_url: str | None = None,
+) -> dict[str, Any]:
+    """Run one workload once on a fresh DBOS instance and return its measurement.
+
+    W2W on DBOS's executor is W2 (DBOS.start_workflow runs the workflows on its
+    thread pool in this process); on PostgreSQL the server's cost is measured.
+    """
+    with pg.fresh_store(directory, postgres_url, "dbos.sqlite") as (url, note):
+        launch(url, wal=wal, synchronous=synchronous)
+        cost_url = url if postgres_url and workload == "W2W" else None
+        try:
+            measured = pg_cost.measure(cost_url, n, lambda: _WORKLOADS[workload](n))
+        finally:
+            DBOS.destroy()
+    details = measured.setdefault("details", {})
+    details.update(_observed, database=note)
+    if workload == "W2W":
+        details["dbos_path"] = "DBOS.start_workflow on its executor, in the client process"
     return measured

@@ -6,9 +6,10 @@ import datetime
 import os
 import platform
 import sqlite3
-import subprocess
 from importlib import metadata
 from pathlib import Path
+
+from benchmarks import checkouts
 
 
 def _cpu_model() -> str:
@@ -29,16 +30,6 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _commit() -> str:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return "unknown"
-    return done.stdout.strip() or "unknown"
-
-
 def load_average() -> float:
     """The 1-minute load average (0.0 where the system does not report it)."""
     try:
@@ -47,10 +38,15 @@ def load_average() -> float:
         return 0.0
 
 
-def describe(load_at_start: float) -> dict[str, str]:
-    """Date, CPU, load, and the versions of Python, SQLite, dbos and stackflow."""
+def describe(
+    load_at_start: float,
+    postgres: dict[str, str] | None = None,
+    baseline: checkouts.Baseline | None = None,
+) -> dict[str, str]:
+    """Date, CPU, load, the versions of Python, SQLite, dbos and stackflow, the PostgreSQL
+    server's version and durability settings (as read back with SHOW) and the baseline commit."""
     now = datetime.datetime.now(datetime.UTC)
-    return {
+    found = {
         "date": now.strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": str(os.cpu_count()),
         "cpu": _cpu_model(),
@@ -58,5 +54,10 @@ def describe(load_at_start: float) -> dict[str, str]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "dbos": _version("dbos"),
-        "stackflow": f"{_version('stackflow')} ({_commit()})",
+        "stackflow": f"{_version('stackflow')} ({checkouts.describe_tree()})",
     }
+    for name, value in (postgres or {}).items():
+        found[f"postgres_{name}"] = value
+    if baseline is not None:
+        found["baseline"] = f"stackflow@{baseline.label} ({baseline.commit})"
+    return found

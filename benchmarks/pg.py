@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -36,3 +37,15 @@ def fresh_database(url: str) -> Iterator[tuple[str, str]]:
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
+@contextlib.contextmanager
+def fresh_store(
+    directory: Path, postgres_url: str | None, filename: str
+) -> Iterator[tuple[str, str]]:
+    """Yield (url, note) of a fresh store: a new SQLite file in `directory`, or a new database."""
+    if postgres_url is None:
+        yield f"sqlite:///{directory / filename}", "fresh SQLite file"
+    else:
+        with fresh_database(postgres_url) as found:
+            yield found

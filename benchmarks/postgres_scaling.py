@@ -83,7 +83,7 @@ class Project:
         self.workers: list[subprocess.Popen[bytes]] = []
 
     def engine(self):  # type: ignore[no-untyped-def]
-        from stackflow.executions import Engine
+        from stackflow import Engine
 
         return Engine.from_config(self.root / "stackflow.toml")
 

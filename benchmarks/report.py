@@ -6,11 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks import spec
+from benchmarks.costs import CostLine, cost_lines
 from benchmarks.runner import Cell
 from benchmarks.spec import Row, Task
 from benchmarks.stats import Summary, cost_multiple, scaling_ratio, speedup, summarize
 
 _FLOOR_FOR_SYNCHRONOUS = {"NORMAL": spec.FLOOR_SQLITE_NORMAL, "FULL": spec.FLOOR_SQLITE_FULL}
+_DBOS_COLUMNS = (
+    ("vs_dbos", spec.DBOS_DEFAULT),
+    ("vs_dbos_wal", spec.DBOS_WAL),
+    ("vs_dbos_pg", spec.DBOS_POSTGRES),
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class Line:
     error: str | None = None
     vs_dbos: float | None = None
     vs_dbos_wal: float | None = None
+    vs_dbos_pg: float | None = None
     vs_floor: float | None = None
     floor_kind: str = "floor"
     notes: list[str] = field(default_factory=list)
@@ -51,16 +58,39 @@ def _first_details(cell: Cell) -> dict[str, Any]:
 
 
 def _floor_row(row: Row, details: dict[str, Any], synchronous: str) -> str | None:
-    if row.key == spec.STACKFLOW_POSTGRES:
+    if row.measures in (spec.STACKFLOW_POSTGRES, spec.DBOS_POSTGRES):
         return spec.FLOOR_POSTGRES
-    if row.key == spec.STACKFLOW:
+    if row.measures == spec.STACKFLOW:
         return _FLOOR_FOR_SYNCHRONOUS[synchronous]
     return _FLOOR_FOR_SYNCHRONOUS.get(str(details.get("synchronous")))
+
+
+def _median_detail(cell: Cell, key: str) -> float | None:
+    found = [float(d[key]) for d in cell.details if d.get(key) is not None]
+    summary = summarize(found)
+    return summary.median if summary else None
+
+
+def _deployed_notes(cell: Cell) -> list[str]:
+    """W5's tail latencies and how the executions reached whoever ran them."""
+    notes: list[str] = []
+    details = _first_details(cell)
+    p90, p99 = _median_detail(cell, "p90_ms"), _median_detail(cell, "p99_ms")
+    if p90 is not None and p99 is not None:
+        notes.append(f"p90 {p90:.1f} ms, p99 {p99:.1f} ms")
+    if "workers" in details:
+        concurrency = details.get("worker_concurrency") or "?"
+        notes.append(f"{details['workers']} stackflow worker process, concurrency {concurrency}")
+    if "dbos_path" in details:
+        notes.append(details["dbos_path"])
+    return notes
 
 
 def _notes(task: Task, row: Row, cell: Cell) -> list[str]:
     notes: list[str] = []
     details = _first_details(cell)
+    if task.kind in spec.THROUGH_A_WORKER:
+        notes += _deployed_notes(cell)
     if task.kind == "W3" and cell.details:
         once = all(d.get("exactly_once") for d in cell.details)
         notes.append(f"exactly-once: {'yes' if once else 'NO'}")
@@ -80,9 +110,15 @@ def _notes(task: Task, row: Row, cell: Cell) -> list[str]:
 
 
 def build_line(
-    cells: dict[tuple[Task, str], Cell], section: str, task: Task, row: Row, synchronous: str
+    cells: dict[tuple[Task, str], Cell],
+    section: str,
+    task: Task,
+    row: Row,
+    synchronous: str,
+    baseline: Row | None = None,
 ) -> Line:
-    """The report line of one row on one task."""
+    """The report line of one row on one task (compared with `baseline`, its row at another
+    commit, when there is one)."""
     workload = spec.WORKLOADS[task.kind]
     cell = cells.get((task, row.key), Cell())
     summary = summarize(cell.values)
@@ -90,7 +126,7 @@ def build_line(
         error = cell.errors[0] if cell.errors else "not measured"
         return Line(section, task, row, workload.unit, None, error=error)
     ratios: dict[str, Any] = {}
-    for attr, other in (("vs_dbos", spec.DBOS_DEFAULT), ("vs_dbos_wal", spec.DBOS_WAL)):
+    for attr, other in _DBOS_COLUMNS:
         theirs = _median(cells, task, other)
         if theirs is not None and other != row.key:
             ratios[attr] = speedup(summary.median, theirs, workload.lower_is_better)
@@ -103,7 +139,26 @@ def build_line(
         ratios["vs_floor"] = cost_multiple(summary.median, spec.W4_SLEEP_SECONDS * 1e3)
         ratios["floor_kind"] = "ideal"
     notes = _notes(task, row, cell)
+    if baseline is not None and (theirs := _median(cells, task, baseline.key)) is not None:
+        notes.append(_against_baseline(summary.median, theirs, workload, baseline))
     return Line(section, task, row, workload.unit, summary, notes=notes, **ratios)
+
+
+def _against_baseline(mine: float, theirs: float, workload: spec.Workload, baseline: Row) -> str:
+    """'1.03× faster than stackflow@abc1234 (µs/child -2.9%)': ratio, then the figure's change."""
+    ratio = speedup(mine, theirs, workload.lower_is_better)
+    words = f"{ratio:.2f}× faster" if ratio >= 1 else f"{1 / ratio:.2f}× slower"
+    change = (mine - theirs) / theirs * 100
+    return f"{words} than {baseline.label.split(' ')[0]} ({workload.unit} {change:+.1f}%)"
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the tables show."""
+
+    lines: list[Line]
+    scaling: list[ScalingLine]
+    costs: list[CostLine]
 
 
 def _floor_n(cells: dict[tuple[Task, str], Cell]) -> int:
@@ -117,8 +172,9 @@ def build(
     rows: list[Row],
     synchronous: str,
     quick: bool,
-) -> tuple[list[Line], list[ScalingLine]]:
-    """Every report line, in table order, and the scaling ratios."""
+) -> Report:
+    """Every report line in table order, the scaling ratios and the server costs."""
+    baselines = {row.measures: row for row in rows if row.checkout is not None}
     w1 = spec.WORKLOADS["W1"]
     w1_n = w1.quick_n if quick else w1.default_n
     lines: list[Line] = []
@@ -132,8 +188,10 @@ def build(
         for task in section_tasks:
             for row in rows:
                 if spec.applies(row, kind):
-                    lines.append(build_line(cells, key, task, row, synchronous))
-    return lines, _scaling(lines, rows, quick) if "S" in selected else []
+                    baseline = baselines.get(row.key)
+                    lines.append(build_line(cells, key, task, row, synchronous, baseline))
+    scaling = _scaling(lines, rows, quick) if "S" in selected else []
+    return Report(lines, scaling, cost_lines(cells, tasks, rows))
 
 
 def _scaling(lines: list[Line], rows: list[Row], quick: bool) -> list[ScalingLine]:

@@ -8,8 +8,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from benchmarks import checkouts, processes
 from benchmarks.spec import Row, Task, applies
 
 DEFAULT_TIMEOUT_SECONDS = 900.0
@@ -33,26 +35,47 @@ class Settings:
     budget_seconds: float
     synchronous: str
     postgres_url: str | None
+    harness: Path
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
 
 def run_once(row: Row, task: Task, settings: Settings) -> dict[str, Any]:
-    """Measure one round in a fresh interpreter and return its JSON line as a dict."""
-    command = [sys.executable, "-m", "benchmarks.run_one", "--engine", row.key]
+    """Measure one round in a fresh interpreter and return its JSON line as a dict.
+
+    The interpreter imports stackflow from the row's tree (this one, or a baseline checkout).
+    """
+    command = [sys.executable, "-m", "benchmarks.run_one", "--engine", row.measures]
     command += ["--workload", task.kind, "--n", str(task.n), "--synchronous", settings.synchronous]
     if settings.postgres_url:
         command += ["--postgres", settings.postgres_url]
+    env = processes.child_environment()
+    env["PYTHONPATH"] = row.checkout or str(checkouts.ROOT)
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=settings.timeout_seconds, check=False
+            command,
+            capture_output=True,
+            text=True,
+            timeout=settings.timeout_seconds,
+            check=False,
+            cwd=settings.harness,
+            env=env,
         )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {settings.timeout_seconds:.0f} s"}
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("{"):
-            return dict(json.loads(line))
+            return _checked_tree(row, dict(json.loads(line)))
     last = (done.stderr.strip().splitlines() or ["no output"])[-1]
     return {"error": f"exit {done.returncode}: {last[:160]}"}
+
+
+def _checked_tree(row: Row, line: dict[str, Any]) -> dict[str, Any]:
+    """The line, or an error if the stackflow measured was not the row's own tree."""
+    expected = Path(row.checkout or checkouts.ROOT).resolve()
+    tree = line.get("stackflow_tree")
+    if tree is not None and Path(tree) != expected and "error" not in line:
+        return {"error": f"measured the stackflow of {tree}, not of {expected}"}
+    return line
 
 
 def _wanted(cell: Cell, round_index: int, settings: Settings) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 FLOOR_SQLITE_NORMAL = "floor-sqlite-normal"
 FLOOR_SQLITE_FULL = "floor-sqlite-full"
@@ -11,6 +11,8 @@ STACKFLOW = "stackflow"
 STACKFLOW_POSTGRES = "stackflow-pg"
 DBOS_DEFAULT = "dbos"
 DBOS_WAL = "dbos-wal"
+DBOS_POSTGRES = "dbos-pg"
+DBOS_POSTGRES_QUEUE = "dbos-pg-queue"
 
 W4_SLEEP_SECONDS = 0.05
 W2_CHILDREN_PER_EXECUTION = 5
@@ -40,37 +42,78 @@ WORKLOADS: dict[str, Workload] = {
         Workload("W3", "W3 resume: child N fails once, resume", "ms to result", True, 1000, 20),
         Workload("W4", "W4 fan-out: N parallel children × 50 ms", "ms wall", True, 100, 10),
         Workload("S", "Scaling: W1 at N = 100, 1000, 10000", "µs/child", True, 0, 0),
+        Workload("W2W", "W2 through one live worker process", "executions/s", False, 500, 10),
+        Workload("W5", "round trip through a live worker, p50", "ms p50", True, 200, 10),
     )
 }
-ORDER = ("L", "W1", "W2", "W3", "W4", "S")
+ORDER = ("L", "W1", "W2", "W2W", "W3", "W4", "W5", "S")
+IN_PROCESS = frozenset({"W1", "W2", "W3", "W4"})
+THROUGH_A_WORKER = frozenset({"W2W", "W5"})
 
 
 @dataclass(frozen=True)
 class Row:
-    """One engine configuration: a row of the table."""
+    """One engine configuration: a row of the table.
+
+    `engine` is the configuration `benchmarks.run_one` measures (the key itself,
+    except for a baseline row); `checkout` is the stackflow source tree a
+    baseline row runs from (None: the tree these benchmarks belong to).
+    """
 
     key: str
     label: str
-    floor_only: bool = False
+    kinds: frozenset[str]
     needs_postgres: bool = False
+    engine: str = ""
+    checkout: str | None = None
+
+    @property
+    def measures(self) -> str:
+        """The configuration run_one measures for this row."""
+        return self.engine or self.key
+
+
+_EVERY_WORKLOAD = IN_PROCESS | THROUGH_A_WORKER
+_FLOOR = frozenset({"L"})
 
 
 def rows(synchronous: str) -> dict[str, Row]:
-    """Every engine row, keyed; `synchronous` is the setting of the stackflow and DBOS WAL rows."""
+    """Every engine row, keyed; `synchronous` is the setting of the stackflow and DBOS WAL rows.
+
+    DBOS's W5 round trip takes about a second with its default polling, so of
+    the two SQLite DBOS rows only the WAL one (our durability) runs W5 and W2W.
+    """
     return {
         r.key: r
         for r in (
-            Row(FLOOR_SQLITE_NORMAL, "floor: sqlite3 WAL, synchronous=NORMAL", floor_only=True),
-            Row(FLOOR_SQLITE_FULL, "floor: sqlite3 WAL, synchronous=FULL", floor_only=True),
+            Row(FLOOR_SQLITE_NORMAL, "floor: sqlite3 WAL, synchronous=NORMAL", _FLOOR),
+            Row(FLOOR_SQLITE_FULL, "floor: sqlite3 WAL, synchronous=FULL", _FLOOR),
+            Row(FLOOR_POSTGRES, "floor: psycopg 3 PostgreSQL", _FLOOR, needs_postgres=True),
+            Row(STACKFLOW, f"stackflow (SQLite WAL, synchronous={synchronous})", _EVERY_WORKLOAD),
+            Row(STACKFLOW_POSTGRES, "stackflow (PostgreSQL)", _EVERY_WORKLOAD, needs_postgres=True),
+            Row(DBOS_DEFAULT, "DBOS 3.4.0 default (SQLite)", IN_PROCESS),
+            Row(DBOS_WAL, f"DBOS 3.4.0 (SQLite WAL, synchronous={synchronous})", _EVERY_WORKLOAD),
+            Row(DBOS_POSTGRES, "DBOS 3.4.0 (PostgreSQL)", _EVERY_WORKLOAD, needs_postgres=True),
             Row(
-                FLOOR_POSTGRES, "floor: psycopg 3 PostgreSQL", floor_only=True, needs_postgres=True
+                DBOS_POSTGRES_QUEUE,
+                "DBOS 3.4.0 queue, separate process (PostgreSQL)",
+                frozenset({"W2W"}),
+                needs_postgres=True,
             ),
-            Row(STACKFLOW, f"stackflow (SQLite WAL, synchronous={synchronous})"),
-            Row(STACKFLOW_POSTGRES, "stackflow (PostgreSQL)", needs_postgres=True),
-            Row(DBOS_DEFAULT, "DBOS 3.4.0 default (SQLite)"),
-            Row(DBOS_WAL, f"DBOS 3.4.0 (SQLite WAL, synchronous={synchronous})"),
         )
     }
+
+
+def with_baseline(chosen: list[Row], label: str, checkout: str) -> list[Row]:
+    """`chosen` with a `stackflow@label` row after each stackflow row, run from `checkout`."""
+    out: list[Row] = []
+    for row in chosen:
+        out.append(row)
+        if row.key in (STACKFLOW, STACKFLOW_POSTGRES):
+            name = row.label.replace("stackflow", f"stackflow@{label}", 1)
+            key = f"{row.key}@{label}"
+            out.append(replace(row, key=key, label=name, engine=row.key, checkout=checkout))
+    return out
 
 
 @dataclass(frozen=True)
@@ -103,5 +146,5 @@ def tasks(selected: list[str], quick: bool) -> list[Task]:
 
 
 def applies(row: Row, kind: str) -> bool:
-    """Whether a row takes part in a workload kind (floor rows in L only, the others not in L)."""
-    return row.floor_only == (kind == "L")
+    """Whether a row takes part in a workload kind (floor rows in L only)."""
+    return kind in row.kinds

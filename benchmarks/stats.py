@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 
@@ -38,3 +39,9 @@ def scaling_ratio(
 ) -> float:
     """Total cost at the large size over the small one (linear growth: n_large / n_small)."""
     return (per_item_large * n_large) / (per_item_small * n_small)
+
+
+def percentiles(samples: list[float], ranks: tuple[int, ...]) -> list[float]:
+    """The nearest-rank percentiles of the samples (p50 of 200 samples is the 100th smallest)."""
+    ordered = sorted(samples)
+    return [ordered[max(0, math.ceil(rank / 100 * len(ordered)) - 1)] for rank in ranks]

@@ -1,13 +1,13 @@
 """stackflow: durable workflows for Python: jobs that call jobs, every result checkpointed."""
 
-from stackflow.context import JobContext, JobHandle
-from stackflow.definitions import (
-    Workflow,
-    WorkflowJob,
-    create_workflow,
-    create_workflow_job,
-    workflow_job,
-)
+from stackflow.definitions.context import JobContext
+from stackflow.definitions.handles import JobHandle
+from stackflow.definitions.jobs import WorkflowJob, create_workflow_job, workflow_job
+from stackflow.definitions.policies import ConcurrencyPolicy, RetryPolicy
+from stackflow.definitions.schedules import Schedule, create_schedule
+from stackflow.definitions.waitpoints import WaitPoint, create_wait_point
+from stackflow.definitions.workflows import Workflow, create_workflow
+from stackflow.engine.engine import Engine
 from stackflow.errors import (
     DefinitionError,
     ExecutionNotFound,
@@ -19,11 +19,7 @@ from stackflow.errors import (
     StackflowError,
     WaitPointError,
 )
-from stackflow.executions import Engine
-from stackflow.policies import ConcurrencyPolicy, RetryPolicy
 from stackflow.records import Execution, ExecutionStatus, JobExecution, JobStatus
-from stackflow.schedules import Schedule, create_schedule
-from stackflow.waitpoints import WaitPoint, create_wait_point
 
 __all__ = [
     "ConcurrencyPolicy",

@@ -22,6 +22,8 @@ DEFAULT_PAYLOAD_LIMIT_BYTES = 1024 * 1024
 DEFAULT_MAX_PARALLEL_CHILDREN = 64
 DEFAULT_SQLITE_SYNCHRONOUS = "NORMAL"
 DEFAULT_MAX_CONCURRENT_EXECUTIONS = 50
+DEFAULT_MAX_CONCURRENT_PER_WORKFLOW = 20
+"""Running executions of one workflow without a concurrency_policy (Tailor's default)."""
 SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL", "OFF")
 
 _SQLITE_PREFIX = "sqlite:///"
@@ -54,6 +56,7 @@ class EngineSettings:
     max_parallel_children: int = DEFAULT_MAX_PARALLEL_CHILDREN
     sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS
     max_concurrent_executions: int = DEFAULT_MAX_CONCURRENT_EXECUTIONS
+    max_concurrent_per_workflow: int = DEFAULT_MAX_CONCURRENT_PER_WORKFLOW
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,9 @@ def _read_engine(table: _Table) -> EngineSettings:
         sqlite_synchronous=synchronous.upper(),
         max_concurrent_executions=table.positive_int(
             "max_concurrent_executions", DEFAULT_MAX_CONCURRENT_EXECUTIONS
+        ),
+        max_concurrent_per_workflow=table.positive_int(
+            "max_concurrent_per_workflow", DEFAULT_MAX_CONCURRENT_PER_WORKFLOW
         ),
     )
     table.done()

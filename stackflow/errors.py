@@ -105,6 +105,15 @@ class UnknownWorkflow(StackflowError):
 class UnknownMachineUser(StackflowError):
     """No machine user has this name."""
 
+    @classmethod
+    def named(cls, name: str, known: Iterable[str]) -> UnknownMachineUser:
+        """The one message for a machine user the project does not declare."""
+        listed = ", ".join(sorted(known)) or "none are configured"
+        return cls(
+            f"Unknown machine user '{name}'. Known machine users: {listed} "
+            "(declare one under [machine_users.<name>] in stackflow.toml)."
+        )
+
 
 class JobTimeout(StackflowError):
     """A job ran longer than its timeout."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypedDict
+
+from stackflow.errors import InvalidArgument
 
 
 class ExecutionStatus(StrEnum):
@@ -24,6 +27,23 @@ class ExecutionStatus(StrEnum):
     def is_final(self) -> bool:
         """SUCCESS, FAILED or CANCELED: nothing runs until a resume."""
         return self in (ExecutionStatus.SUCCESS, ExecutionStatus.FAILED, ExecutionStatus.CANCELED)
+
+
+def parse_statuses(value: str | Sequence[str] | None) -> list[ExecutionStatus]:
+    """Statuses as users write them (any case; a comma-separated string or a list).
+
+    Raises InvalidArgument naming the valid values for an unknown one.
+    """
+    parts = value.split(",") if isinstance(value, str) else list(value or [])
+    statuses = []
+    for part in (str(part).strip() for part in parts):
+        if not part:
+            continue
+        if part.upper() not in ExecutionStatus.__members__:
+            valid = ", ".join(status.value for status in ExecutionStatus)
+            raise InvalidArgument(f"Invalid status: {part}. Valid values: {valid}")
+        statuses.append(ExecutionStatus[part.upper()])
+    return statuses
 
 
 class JobStatus(StrEnum):

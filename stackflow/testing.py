@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from stackflow.definitions import Workflow
-from stackflow.executions import Engine
+from stackflow.definitions.workflows import Workflow
+from stackflow.engine.engine import Engine
 from stackflow.records import Execution
 
 

@@ -7,7 +7,8 @@ import sys
 import click
 
 from stackflow.cli.common import EXIT_FAILED, config_option, json_option, print_json
-from stackflow.project import Project, load_project
+from stackflow.project.loader import load_project
+from stackflow.project.project import Project
 
 
 def _plural(count: int, noun: str) -> str:

@@ -21,7 +21,10 @@ START_COMMAND = (
 
 
 def template_files(name: str = TEMPLATE) -> dict[str, str]:
-    """Relative path → text of every file of a project template."""
+    """Relative path → text of every file of a project template.
+
+    The template is the repository's examples/ project (stackflow/templates links to it).
+    """
     from importlib import resources
 
     root = resources.files("stackflow") / "templates" / name
@@ -32,9 +35,10 @@ def _walk(folder: Traversable, prefix: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for entry in folder.iterdir():
         relative = f"{prefix}{entry.name}"
+        if entry.name.startswith(".") or entry.name == "__pycache__":
+            continue  # the example's own state (.stackflow/) when it has been run
         if entry.is_dir():
-            if entry.name != "__pycache__":
-                found.extend(_walk(entry, relative + "/"))
+            found.extend(_walk(entry, relative + "/"))
         elif not entry.name.endswith((".pyc", ".pyo")):
             found.append((relative, entry.read_text(encoding="utf-8")))
     return found

@@ -9,7 +9,7 @@ import click
 from stackflow.cli import render
 from stackflow.cli.common import config_option, json_option, print_json
 from stackflow.jsonvalue import format_datetime
-from stackflow.project import load_project
+from stackflow.project.loader import load_project
 
 SCHEDULE_COLUMNS = ("name", "workflow", "cron", "timezone", "nextRunAt")
 

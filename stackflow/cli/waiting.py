@@ -1,59 +1,50 @@
-"""`--wait`: follow an execution until it stops; run it here when no worker is live."""
+"""`--wait`: follow an execution with `Engine.wait`, showing its progress on stderr."""
 
 from __future__ import annotations
 
-import re
 import sys
-import threading
-import time
 from typing import TYPE_CHECKING
 
 import click
 
 from stackflow.cli.common import UsageError, note
-from stackflow.errors import ExecutionNotFound, WaitTimeout
-from stackflow.executions import Engine
-from stackflow.records import Execution
+from stackflow.durations import parse_duration, show_duration
+from stackflow.engine.engine import Engine
+from stackflow.engine.waiting import WaitProgress
+from stackflow.records import Execution, JobStatus
 
 if TYPE_CHECKING:
     from rich.status import Status
 
 DEFAULT_INTERVAL = "3s"
 DEFAULT_TIMEOUT = "10m"
-DURATION_PATTERN = re.compile(r"^(\d+)(ms|s|m)$")
-UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0}
+CLI_UNITS = ("ms", "s", "m")
 NO_WORKER_NOTE = "No worker is running: running the execution in this process."
-RUNNING_JOB_STATUSES = frozenset({"RUNNING", "SUSPEND"})
+RUNNING_JOB_STATUSES = frozenset({JobStatus.RUNNING, JobStatus.SUSPEND})
 
 
-def parse_duration(text: str, option: str) -> float:
+def duration_option_value(text: str, option: str) -> float:
     """`500ms`, `3s` or `1m` in seconds; a UsageError (exit 2) for anything else."""
-    match = DURATION_PATTERN.match(text.strip())
-    if match is None or int(match.group(1)) == 0:
+    try:
+        seconds = parse_duration(text, name=option, units=CLI_UNITS, whole=True)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
         raise UsageError(
             f"Invalid value for {option}: '{text}'. Use a positive <int>ms, <int>s or <int>m, "
             "e.g. 500ms, 3s or 1m."
         )
-    return int(match.group(1)) * UNIT_SECONDS[match.group(2)]
+    return seconds
 
 
 def interval_callback(ctx: click.Context, param: click.Parameter, value: str) -> float:
     """Click callback for `-i/--interval`."""
-    return parse_duration(value, "-i/--interval")
+    return duration_option_value(value, "-i/--interval")
 
 
 def timeout_callback(ctx: click.Context, param: click.Parameter, value: str) -> float:
     """Click callback for `-t/--timeout`."""
-    return parse_duration(value, "-t/--timeout")
-
-
-def show_duration(seconds: float) -> str:
-    """A short human duration: `850ms`, `12s`, `3m05s`."""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+    return duration_option_value(value, "-t/--timeout")
 
 
 class Progress:
@@ -64,25 +55,25 @@ class Progress:
         self.quiet = quiet
         self._status: Status | None = None
         self._last = ""
+        self._shown = 0
+        self._announced = False
 
-    def show(self, execution: Execution, elapsed_seconds: float, *, first: bool = False) -> None:
+    def __call__(self, progress: WaitProgress) -> None:
         """Show the status, the running stacked jobs and the time waited (piped: on change).
 
-        When piped, the first poll is not shown: a quick execution prints no progress.
+        When piped, the first report is not shown: a quick execution prints no progress.
         """
-        running = [
-            job.stacked_job_name
-            for job in execution.job_executions
-            if job.status in RUNNING_JOB_STATUSES
-        ]
-        state = f"{execution.status}" + (f" {', '.join(running)}" if running else "")
-        text = f"{state} ({show_duration(elapsed_seconds)})"
+        if progress.running_here and not self._announced:
+            self.stop()
+            note(NO_WORKER_NOTE)
+            self._announced = True
+        state = _state(progress.execution)
+        text = f"{state} ({show_duration(progress.elapsed_seconds)})"
         if self.live:
             self._show_live(text)
-        elif first:
-            return
-        elif not self.quiet and state != self._last:
+        elif self._shown and not self.quiet and state != self._last:
             note(f"Waiting: {text}")
+        self._shown += 1
         self._last = state
 
     def _show_live(self, text: str) -> None:
@@ -102,100 +93,34 @@ class Progress:
             self._status = None
 
 
-class _LocalRun:
-    """Runs the execution in a daemon thread of this process (the embedded default)."""
+def _state(execution: Execution) -> str:
+    running = [
+        job.stacked_job_name
+        for job in execution.job_executions
+        if job.status in RUNNING_JOB_STATUSES
+    ]
+    return f"{execution.status}" + (f" {', '.join(running)}" if running else "")
 
-    def __init__(self, engine: Engine, execution_id: str) -> None:
-        self.error: BaseException | None = None
-        self.ran = False
-        self._thread = threading.Thread(
-            target=self._run, args=(engine, execution_id), name="stackflow-local", daemon=True
+
+def follow(
+    engine: Engine,
+    execution_id: str,
+    *,
+    interval_seconds: float,
+    timeout_seconds: float | None = None,
+    quiet: bool = False,
+) -> Execution:
+    """The execution once SUCCESS, FAILED, CANCELED or WAITING on a wait point, with progress."""
+    progress = Progress(quiet=quiet)
+    try:
+        return engine.wait(
+            execution_id,
+            timeout_seconds,
+            on_progress=progress,
+            progress_interval_seconds=interval_seconds,
         )
-        self._thread.start()
-
-    def _run(self, engine: Engine, execution_id: str) -> None:
-        try:
-            self.ran = engine.run_execution(execution_id)
-        except BaseException as error:  # re-raised in the waiting thread
-            self.error = error
-
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def join(self, seconds: float) -> None:
-        self._thread.join(seconds)
-        if self.error is not None:
-            raise self.error
-
-
-class Follower:
-    """Polls an execution every `interval_seconds` until it stops (or `timeout_seconds`)."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        interval_seconds: float,
-        timeout_seconds: float | None = None,
-        quiet: bool = False,
-    ) -> None:
-        self.engine = engine
-        self.interval_seconds = interval_seconds
-        self.timeout_seconds = timeout_seconds
-        self.progress = Progress(quiet=quiet)
-        self._announced = False
-
-    def follow(self, execution_id: str) -> Execution:
-        """The execution once SUCCESS, FAILED, CANCELED or WAITING on a wait point.
-
-        Pending executions, retries and durable sleeps are followed through.
-        """
-        try:
-            return self._follow(execution_id)
-        finally:
-            self.progress.stop()
-
-    def _follow(self, execution_id: str) -> Execution:
-        started = time.monotonic()
-        local: _LocalRun | None = None
-        polls = 0
-        while True:
-            execution = self.engine.find_execution(execution_id)
-            if execution is None:
-                raise ExecutionNotFound(execution_id)
-            if execution.is_settled:
-                return execution
-            elapsed = time.monotonic() - started
-            pause = self._pause(execution, elapsed)
-            if local is None or not local.alive():
-                local = self._run_here_if_no_worker(execution_id)
-            self.progress.show(execution, elapsed, first=polls == 0)
-            polls += 1
-            paused_at = time.monotonic()
-            if local is not None:
-                local.join(pause)
-            if local is None or not local.ran:
-                time.sleep(max(0.0, pause - (time.monotonic() - paused_at)))
-
-    def _pause(self, execution: Execution, elapsed: float) -> float:
-        if self.timeout_seconds is None:
-            return self.interval_seconds
-        left = self.timeout_seconds - elapsed
-        if left <= 0:
-            raise WaitTimeout(
-                f"Execution '{execution.id}' is still {execution.status} after "
-                f"{show_duration(self.timeout_seconds)}."
-            )
-        return min(self.interval_seconds, left)
-
-    def _run_here_if_no_worker(self, execution_id: str) -> _LocalRun | None:
-        if self.engine.has_live_worker():
-            return None
-        if not self._announced:
-            self.progress.stop()
-            note(NO_WORKER_NOTE)
-            self._announced = True
-        return _LocalRun(self.engine, execution_id)
+    finally:
+        progress.stop()
 
 
 interval_option = click.option(
@@ -205,7 +130,7 @@ interval_option = click.option(
     default=DEFAULT_INTERVAL,
     callback=interval_callback,
     metavar="DURATION",
-    help="Polling interval of --wait: <int>ms, <int>s or <int>m (default 3s).",
+    help="How often --wait reports progress: <int>ms, <int>s or <int>m (default 3s).",
 )
 timeout_option = click.option(
     "-t",

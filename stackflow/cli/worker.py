@@ -11,7 +11,7 @@ import click
 
 from stackflow.cli.common import UsageError, config_option
 from stackflow.cli.workflow import open_engine
-from stackflow.worker import DEFAULT_CONCURRENCY, Worker
+from stackflow.engine.worker import DEFAULT_CONCURRENCY, Worker
 
 
 def _log(line: str) -> None:

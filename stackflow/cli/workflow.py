@@ -20,9 +20,9 @@ from stackflow.cli.common import (
     note,
     print_json,
 )
-from stackflow.cli.waiting import Follower, interval_option, timeout_option
-from stackflow.executions import Engine
-from stackflow.records import Execution, ExecutionStatus
+from stackflow.cli.waiting import follow, interval_option, timeout_option
+from stackflow.engine.engine import Engine
+from stackflow.records import Execution, ExecutionStatus, parse_statuses
 
 MACHINE_USER_VARIABLE = "STACKFLOW_MACHINE_USER"
 NO_WORKER_START_NOTE = (
@@ -68,13 +68,13 @@ def follow_and_show(
     with_logs: bool,
 ) -> None:
     """Wait for the execution to stop, print it, exit 1 if it FAILED."""
-    follower = Follower(
+    execution = follow(
         engine,
+        execution_id,
         interval_seconds=interval_seconds,
         timeout_seconds=timeout_seconds,
         quiet=as_json,
     )
-    execution = follower.follow(execution_id)
     show_execution(execution, as_json=as_json, with_logs=with_logs)
     if execution.status == ExecutionStatus.FAILED:
         sys.exit(EXIT_FAILED)
@@ -114,8 +114,8 @@ def show_id(execution_id: str, *, as_json: bool) -> None:
 def note_if_no_worker(engine: Engine, execution_id: str) -> None:
     """Say how the execution will run when no worker is live."""
     if not engine.has_live_worker():
-        execution = engine.store.find_execution(execution_id)
-        status = execution.status if execution is not None else "PENDING"
+        execution = engine.find_execution(execution_id)
+        status = execution.status if execution is not None else ExecutionStatus.PENDING
         note(NO_WORKER_START_NOTE.format(status=status, id=execution_id))
 
 
@@ -223,17 +223,6 @@ def start(
         )
 
 
-def _statuses(value: str | None) -> list[str]:
-    if value is None:
-        return []
-    wanted = [part.strip().upper() for part in value.split(",") if part.strip()]
-    valid = [status.value for status in ExecutionStatus]
-    for status in wanted:
-        if status not in valid:
-            raise UsageError(f"Unknown status '{value}'. Valid statuses: {', '.join(valid)}.")
-    return wanted
-
-
 @workflow.command("executions")
 @click.argument("execution_id", required=False)
 @click.option("-n", "--name", "workflow_name", help="Only executions of this workflow.")
@@ -254,7 +243,7 @@ def executions(
     as_json: bool,
 ) -> None:
     """List executions (newest first), or show execution EXECUTION_ID."""
-    statuses = _statuses(status)
+    statuses = parse_statuses(status)
     if execution_id is None:
         if wait:
             raise UsageError("--wait follows one execution: give its ID.")
@@ -275,7 +264,11 @@ def executions(
 
 
 def _list_executions(
-    config_path: str | None, workflow_name: str | None, statuses: list[str], *, as_json: bool
+    config_path: str | None,
+    workflow_name: str | None,
+    statuses: list[ExecutionStatus],
+    *,
+    as_json: bool,
 ) -> None:
     with open_engine(config_path) as engine:
         found = engine.list_executions(workflow_name, statuses)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from stackflow.records import Execution, WorkflowRecord
+from stackflow.records import Execution, ExecutionStatus, JobStatus, WorkflowRecord
 
 WORKER_LOST_ERROR = "stackflow.WorkerLost"
 """Error type recorded on a job whose process died before the job finished."""
@@ -25,8 +25,8 @@ class Lease:
     retries: int = 0
     first_run: bool = False
     """True when this is the execution's first claim: it has no history to load."""
-    cancel_requested: bool | None = None
-    """Whether a cancel was requested, when the claim could tell (None: ask the store)."""
+    cancel_requested: bool = False
+    """Whether a cancel was requested when the execution was claimed."""
 
 
 @dataclass
@@ -42,7 +42,7 @@ class JobRow:
     call_path: str
     job_name: str
     stacked_job_name: str
-    status: str
+    status: JobStatus
     attempt: int
     version: str | None
     started_at_ms: int
@@ -53,7 +53,6 @@ class JobRow:
     logs: str = ""
     failure_cause: str | None = None
     seq: int = 0
-    payload_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +106,53 @@ class WorkflowEntry:
     job_versions: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ScheduleState:
+    """What the store knows of a schedule: when it was first seen, its last failed tick."""
+
+    name: str
+    first_seen_ms: int
+    last_error: str | None
+    last_error_at_ms: int | None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """An execution reached a status: what the store announces to listening processes."""
+
+    execution_id: str
+    workflow_name: str
+    status: ExecutionStatus
+
+    def encode(self) -> str:
+        """`<status> <id> <workflow name>`: the notification payload."""
+        return f"{self.status} {self.execution_id} {self.workflow_name}"
+
+    @classmethod
+    def decode(cls, text: str) -> StatusChange | None:
+        """The change in a notification payload, or None for anything else."""
+        parts = text.split(" ", 2)
+        if len(parts) != 3 or parts[0] not in ExecutionStatus.__members__:
+            return None
+        return cls(parts[1], parts[2], ExecutionStatus(parts[0]))
+
+
+class ChangeListener(Protocol):
+    """A subscription to the store's status changes, from every process using it."""
+
+    def wait(self, timeout_seconds: float) -> list[StatusChange] | None:
+        """The changes announced since the last call, waiting up to the timeout for one.
+
+        An empty list means the timeout passed; None means changes may have been
+        missed (the channel was lost and reopened): re-read what you wait for.
+        """
+        ...
+
+    def close(self) -> None:
+        """Stop listening."""
+        ...
+
+
 class Store(Protocol):
     """Operation-level persistence for executions, job executions and workers.
 
@@ -120,12 +166,12 @@ class Store(Protocol):
         """Release connections."""
         ...
 
-    def wait_for_work(self, timeout_seconds: float) -> None:
-        """Block until an execution may have become runnable, or the timeout passes.
+    def subscribe(self) -> ChangeListener:
+        """Listen to status changes (PostgreSQL: LISTEN/NOTIFY; SQLite: datagrams)."""
+        ...
 
-        PostgreSQL wakes on a NOTIFY from another process; SQLite just sleeps.
-        Idle claim loops call it between empty claims.
-        """
+    def maintain(self) -> None:
+        """Periodic upkeep, run by the heartbeat (SQLite: checkpoint the WAL)."""
         ...
 
     # registry
@@ -154,7 +200,7 @@ class Store(Protocol):
         self,
         *,
         workflow_name: str | None = None,
-        statuses: Sequence[str] = (),
+        statuses: Sequence[ExecutionStatus] = (),
         limit: int | None = None,
     ) -> list[Execution]:
         """Executions, newest first."""
@@ -184,6 +230,10 @@ class Store(Protocol):
         leaving PENDING those that would run over a cap."""
         ...
 
+    def next_wake_ms(self, workflow_names: Sequence[str]) -> int | None:
+        """When the earliest sleeping or retrying execution of these workflows falls due."""
+        ...
+
     def renew_leases(
         self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
     ) -> None:
@@ -204,15 +254,14 @@ class Store(Protocol):
         main_job: JobRow,
         *,
         main_job_recorded: bool,
-        status: str,
-        result_json: str | None,
-        error_json: str | None,
+        status: ExecutionStatus,
         now_ms: int,
         wake_at_ms: int | None = None,
     ) -> None:
         """Record the main job's outcome and the execution's new status together.
 
-        The status is SUCCESS, FAILED, CANCELED, or PENDING_RETRY (due at `wake_at_ms`).
+        The status is SUCCESS, FAILED, CANCELED, or PENDING_RETRY (due at `wake_at_ms`);
+        the execution's result or error is the main job's.
         """
         ...
 
@@ -222,7 +271,7 @@ class Store(Protocol):
         ...
 
     def abandon_unfinished_jobs(self, lease: Lease, error_json: str, now_ms: int) -> int:
-        """Mark RUNNING/SUSPEND job executions FAILED (their process died)."""
+        """Mark RUNNING job executions FAILED (their process died)."""
         ...
 
     def record_job_start(self, lease: Lease, row: JobRow) -> None:
@@ -263,7 +312,7 @@ class Store(Protocol):
         """
         ...
 
-    def request_cancel(self, execution_id: str, now_ms: int) -> str:
+    def request_cancel(self, execution_id: str, now_ms: int) -> ExecutionStatus:
         """Cancel at once (returns CANCELED) or flag a RUNNING execution (returns RUNNING).
 
         Raises ExecutionNotFound or NotCancelable.
@@ -276,6 +325,14 @@ class Store(Protocol):
 
     def schedule_first_seen(self, name: str, now_ms: int) -> int:
         """When a schedule was first seen by this store (recorded now if new)."""
+        ...
+
+    def record_schedule_error(self, name: str, message: str, now_ms: int) -> None:
+        """Keep the error of a schedule's tick that could not start."""
+        ...
+
+    def schedule_states(self) -> dict[str, ScheduleState]:
+        """Every schedule the store has seen, by name."""
         ...
 
     # workers

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from stackflow.errors import StoreError
@@ -19,17 +21,16 @@ from stackflow.store.sqlite import sqlite_path
 
 BATCH_ROWS = 1000
 
-# (table, key columns giving a stable order: insertion order for executions)
+# (table, key columns giving a stable order)
 COPIED_TABLES: tuple[tuple[str, str], ...] = (
     ("workflows", "name"),
     ("schedules", "name"),
-    ("executions", "created_at, {insertion}"),
-    ("execution_payloads", "execution_id"),
-    ("job_payloads", "id"),
+    ("executions", "created_at, id"),
     ("job_executions", "execution_id, seq"),
     ("waits", "execution_id, call_path"),
 )
 CHECKED_TABLES = ("executions", "workflows")
+META_QUERY = "SELECT 1 FROM {catalog} WHERE type = 'table' AND name = 'stackflow_meta'"
 
 
 @dataclass
@@ -57,7 +58,6 @@ class _Side(Protocol):
     """Raw row access to one store's tables, for copying."""
 
     display: str
-    insertion: str
 
     def columns(self, table: str) -> list[str]: ...
 
@@ -69,16 +69,12 @@ class _Side(Protocol):
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None: ...
 
-    def finish(self) -> None: ...
-
     def commit(self) -> None: ...
 
     def close(self) -> None: ...
 
 
 class _SqliteSide:
-    insertion = "rowid"
-
     def __init__(self, url: str) -> None:
         self.display = url
         self._conn = sqlite3.connect(sqlite_path(url), isolation_level=None)
@@ -102,9 +98,6 @@ class _SqliteSide:
         marks = ", ".join("?" * len(columns))
         self._conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-    def finish(self) -> None:
-        return None
-
     def commit(self) -> None:
         self._conn.execute("COMMIT")
 
@@ -115,8 +108,6 @@ class _SqliteSide:
 
 
 class _PostgresSide:
-    insertion = "insert_order"
-
     def __init__(self, url: str) -> None:
         import psycopg
 
@@ -153,17 +144,47 @@ class _PostgresSide:
                 for row in rows:
                     copy.write_row(row)
 
-    def finish(self) -> None:
-        """Move the payload id sequence past the copied ids."""
-        self._conn.execute(
-            "SELECT setval('job_payloads_id_seq', GREATEST((SELECT max(id) FROM job_payloads), 1))"
-        )
-
     def commit(self) -> None:
         self._conn.commit()
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _require_source_store(url: str) -> None:
+    """Refuse a source that does not exist or holds no stackflow store (nothing is created)."""
+    if url.startswith("sqlite:"):
+        path = Path(sqlite_path(url))
+        if not path.is_file():
+            raise StoreError(f"the source store {path} does not exist: check the path")
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            try:
+                found = conn.execute(META_QUERY.format(catalog="sqlite_master")).fetchone()
+            except sqlite3.DatabaseError:
+                found = None
+        shown = str(path)
+    else:
+        import psycopg
+
+        from stackflow.store.postgres import display_url
+
+        shown = display_url(url)
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                found = conn.execute(
+                    "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename = 'stackflow_meta'"
+                ).fetchone()
+        except psycopg.Error as error:
+            raise StoreError(f"cannot connect to the source store {shown}: {error}") from None
+    if found is None:
+        raise StoreError(f"the source {shown} is not a stackflow store: check the URL")
+
+
+def _same_store(first: str, second: str) -> bool:
+    if first.startswith("sqlite:") and second.startswith("sqlite:"):
+        return Path(sqlite_path(first)).resolve() == Path(sqlite_path(second)).resolve()
+    return first == second
 
 
 def _open_side(url: str) -> _Side:
@@ -180,8 +201,9 @@ def copy_store(source_url: str, destination_url: str, *, force: bool = False) ->
     first deletes everything in it. The copy is one transaction: on any error the
     destination is left as it was.
     """
-    if source_url == destination_url:
+    if _same_store(source_url, destination_url):
         raise StoreError("the source and destination stores are the same")
+    _require_source_store(source_url)
     source = _open_side(source_url)
     try:
         destination = _open_side(destination_url)
@@ -208,7 +230,6 @@ def _copy(source: _Side, destination: _Side, force: bool) -> CopyReport:
         destination.clear(table)
     for table, order in COPIED_TABLES:
         report.rows[table] = _copy_table(source, destination, table, order)
-    destination.finish()
     return report
 
 
@@ -216,7 +237,7 @@ def _copy_table(source: _Side, destination: _Side, table: str, order: str) -> in
     wanted = set(destination.columns(table))
     columns = [name for name in source.columns(table) if name in wanted]
     copied = 0
-    for batch in source.rows(table, columns, order.format(insertion=source.insertion)):
+    for batch in source.rows(table, columns, order):
         destination.insert(table, columns, batch)
         copied += len(batch)
     return copied

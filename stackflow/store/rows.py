@@ -17,9 +17,10 @@ from stackflow.records import (
     JobStatus,
     WorkflowRecord,
 )
-from stackflow.store.base import JobRow, WaitRow
+from stackflow.store.base import JobRow, Lease, WaitRow
 
-UNFINISHED_JOB_STATUSES = ("RUNNING", "SUSPEND", "WAITING")
+UNFINISHED_JOB_STATUSES = (JobStatus.RUNNING, JobStatus.WAITING)
+"""Job executions that have not finished: their parents show as SUSPEND."""
 
 
 def from_ms(value: int | None) -> datetime | None:
@@ -36,17 +37,8 @@ def _load(text: str | None) -> Any:
 _JOB_STATUSES = {status.value: status for status in JobStatus}
 
 
-EXECUTION_SELECT = (
-    "SELECT e.id, e.workflow_name, e.status, e.invoker, e.created_at, e.started_at, "
-    "e.finished_at, p.arg, p.result, p.error, e.wake_at, e.cancel_requested, "
-    "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id) "
-    "FROM executions e JOIN execution_payloads p ON p.execution_id = e.id"
-)
-"""Every backend selects executions with this, then adds its WHERE and ORDER BY."""
-
-
 def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execution:
-    """Build an Execution from a row selected by EXECUTION_SELECT."""
+    """Build an Execution from a row of `queries.EXECUTION_COLUMNS`."""
     (id_, workflow_name, status, invoker, created_at, started_at, finished_at) = row[:7]
     arg, result, error, wake_at, cancel_requested, job_count = row[7:13]
     return Execution(
@@ -74,7 +66,7 @@ def job_executions_from_rows(rows: Sequence[JobRow]) -> list[JobExecution]:
 
 
 def _has_unfinished_child(row: JobRow, unfinished: list[str]) -> bool:
-    if row.status != "RUNNING":
+    if row.status != JobStatus.RUNNING:
         return False
     prefix = f"{row.call_path}." if row.call_path else ""
     return any(p != row.call_path and p.startswith(prefix) for p in unfinished)
@@ -86,7 +78,7 @@ def _job_execution(row: JobRow, suspended: bool) -> JobExecution:
         id=row.id,
         stacked_job_name=row.stacked_job_name,
         job_name=row.job_name,
-        status=JobStatus.SUSPEND if suspended else _JOB_STATUSES[row.status],
+        status=JobStatus.SUSPEND if suspended else row.status,
         attempt=row.attempt,
         input=_load(row.input_json),
         result=_load(row.result_json),
@@ -100,16 +92,27 @@ def _job_execution(row: JobRow, suspended: bool) -> JobExecution:
     )
 
 
-JOB_COLUMNS = (
-    "j.id, j.execution_id, j.call_path, j.job_name, j.stacked_job_name, j.status, j.attempt, "
-    "j.version, j.started_at, j.finished_at, p.input, p.result, p.error, p.logs, p.failure_cause, "
-    "j.seq, j.payload_id"
-)
-
-
 def job_row(row: Sequence[Any]) -> JobRow:
-    """A JobRow from the columns named in JOB_COLUMNS."""
-    return JobRow(*row)
+    """A JobRow from a row of `queries.JOB_COLUMNS`."""
+    job = JobRow(*row)
+    job.status = _JOB_STATUSES[row[5]]
+    return job
+
+
+def lease(row: Sequence[Any], owner: str) -> Lease:
+    """The Lease of a claimed execution from a row of `queries.LEASE_COLUMNS`."""
+    id_, workflow_name, fence, arg, invoker, retries, run_count, cancel_requested = row[:8]
+    return Lease(
+        id_,
+        workflow_name,
+        owner,
+        int(fence),
+        arg,
+        invoker,
+        int(retries),
+        first_run=run_count == 1,
+        cancel_requested=bool(cancel_requested),
+    )
 
 
 def workflow_record(row: Sequence[Any]) -> WorkflowRecord:
@@ -126,13 +129,8 @@ def workflow_record(row: Sequence[Any]) -> WorkflowRecord:
 
 
 def wait_row(row: Sequence[Any]) -> WaitRow:
-    """A WaitRow from the columns named in WAIT_COLUMNS."""
+    """A WaitRow from a row of `queries.WAIT_COLUMNS`."""
     return WaitRow(*row)
-
-
-WAIT_COLUMNS = (
-    "execution_id, call_path, kind, wait_key, payload, result, wake_at, created_at, resolved_at"
-)
 
 
 def invoker_json(invoker: Invoker | None) -> str | None:
@@ -143,16 +141,6 @@ def invoker_json(invoker: Invoker | None) -> str | None:
 def error_info(error: ErrorInfo) -> str:
     """JSON text of an error record."""
     return json.dumps(error, sort_keys=True)
-
-
-WORKFLOW_SELECT = (
-    "SELECT name, id, main_job, job_versions, created_at, updated_at FROM workflows ORDER BY name"
-)
-VERSIONS_USED_SELECT = (
-    "SELECT DISTINCT j.job_name, j.version FROM job_executions j "
-    "JOIN executions e ON e.id = j.execution_id WHERE e.workflow_name = {p}"
-)
-"""Job versions recorded for one workflow; `{p}` is the backend's placeholder."""
 
 
 def versions_by_job(found: Sequence[Sequence[Any]]) -> dict[str, set[str]]:

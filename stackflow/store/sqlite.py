@@ -1,43 +1,34 @@
-"""The embedded SQLite store: WAL, a busy timeout, BEGIN IMMEDIATE writes, fenced leases."""
+"""The embedded SQLite store: WAL, BEGIN IMMEDIATE writes, fenced leases, datagram wake-ups."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from stackflow.errors import ExecutionNotFound, NotResumable, StoreError
-from stackflow.records import Execution, WorkflowRecord
-from stackflow.store import rows
-from stackflow.store.base import (
-    NO_LIMITS,
-    ClaimLimits,
-    JobRow,
-    Lease,
-    NewExecution,
-    WaitRow,
-    WorkflowEntry,
-)
-from stackflow.store.migrations import latest_version, migration_scripts
-from stackflow.store.rules import cancel_outcome, check_resolvable
-from stackflow.store.sqlite_txn import (
-    check_fence,
-    claim_txn,
-    claimable_txn,
-    refuse_if_lost,
-    write_job_txn,
-)
+from stackflow.errors import StoreError
+from stackflow.records import ExecutionStatus
+from stackflow.store.base import ChangeListener, ClaimLimits, Lease, StatusChange
+from stackflow.store.datagrams import DatagramChannel
+from stackflow.store.decisions import within_limits
+from stackflow.store.migrations import migrate_txn
+from stackflow.store.queries import Queries
+from stackflow.store.sql_store import SqlConnection, SqlStore
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_SECONDS = 30.0
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 """Commits checkpoint the WAL only past this many pages; the heartbeat does it before."""
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+CLAIM_LOOKAHEAD = 50
+"""Candidates read past the claim limit, so that capped workflows do not starve others."""
+WAL_RETRY_SECONDS = 0.05
+QUERIES = Queries.for_dialect(named=":{}", share_lock="", row_lock="", lease_now=":now")
 
 
 def sqlite_path(url: str) -> str:
@@ -50,14 +41,18 @@ def sqlite_path(url: str) -> str:
     return path
 
 
-class SqliteStore:
+class SqliteStore(SqlStore):
     """The Store on one SQLite file, shared safely by threads and processes."""
 
     backend = "sqlite"
+    queries = QUERIES
+    claims_whole_database = True
+    placeholder = ":{}"
 
     def __init__(self, url: str, *, synchronous: str = "NORMAL") -> None:
         self.url = url
         self.path = sqlite_path(url)
+        self.display = self.path
         mode = synchronous.upper()
         if mode not in SYNCHRONOUS_MODES:
             raise StoreError(f"sqlite synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
@@ -72,14 +67,31 @@ class SqliteStore:
                 check_same_thread=False,
                 timeout=BUSY_TIMEOUT_SECONDS,
             )
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self._conn.execute(f"PRAGMA synchronous={mode}")
             self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-            self._migrate()
+            self._write(lambda conn: migrate_txn(conn, self))
         except sqlite3.DatabaseError as error:
             raise self._explain(error) from None
         except OSError as error:
             raise StoreError(f"cannot open the store {self.path}: {error.strerror}") from None
+        self._channel = DatagramChannel(self.path)
+
+    def _use_wal(self) -> None:
+        """Switch to WAL, waiting out another process that holds the file while it does.
+
+        Setting the journal mode needs the database to itself and does not wait on
+        the busy timeout, so a second process opening a fresh file retries here.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(WAL_RETRY_SECONDS)
 
     def _explain(self, error: sqlite3.Error) -> StoreError:
         text = str(error)
@@ -100,16 +112,17 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        self._channel.close()
         with self._checkpoint_lock:
             if self._checkpointer is not None:
                 self._checkpointer.close()
                 self._checkpointer = None
 
-    def checkpoint(self) -> None:
+    def maintain(self) -> None:
         """Copy the WAL back into the database without blocking writers (PASSIVE).
 
-        Run by the engine's heartbeat on a connection of its own, so that commits on
-        the hot path rarely pay for a checkpoint (and its fsync) themselves.
+        Run by the heartbeat on a connection of its own, so that commits on the hot
+        path rarely pay for a checkpoint (and its fsync) themselves.
         """
         with self._checkpoint_lock:
             if self._checkpointer is None:
@@ -121,12 +134,19 @@ class SqliteStore:
             except sqlite3.Error:
                 return  # busy or locked: the next beat tries again
 
-    def wait_for_work(self, timeout_seconds: float) -> None:
-        time.sleep(timeout_seconds)
+    # the migration runner's view
+    def tables_txn(self, conn: Any) -> set[str]:
+        found = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {row[0] for row in found}
+
+    def execute_script_txn(self, conn: Any, script: str) -> None:
+        for statement in _without_comments(script).split(";"):
+            if statement.strip():
+                conn.execute(statement)
 
     # plumbing
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -143,382 +163,68 @@ class SqliteStore:
                 self._conn.execute("ROLLBACK")
                 raise self._explain(error) from None
 
-    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
-        with self._lock:
+    def _write(self, work: Callable[[SqlConnection], T]) -> T:
+        with self._transaction() as conn:
             try:
-                return self._conn.execute(sql, params).fetchall()
+                return work(conn)
             except sqlite3.Error as error:
                 raise self._explain(error) from None
 
-    def _migrate(self) -> None:
-        tables = {row[0] for row in self._read("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables and "stackflow_meta" not in tables:
-            raise StoreError(
-                f"{self.path} is not a stackflow store (it holds other tables); "
-                "set database to another file"
-            )
-        version = 0
-        if tables:
-            found = self._read("SELECT value FROM stackflow_meta WHERE key = 'schema_version'")
-            version = int(found[0][0]) if found else 0
-        latest = latest_version(self.backend)
-        if version > latest:
-            raise StoreError(
-                f"{self.path} was written by a newer stackflow (schema version {version}, "
-                f"this one knows up to {latest}): upgrade stackflow to use it"
-            )
-        for script_version, script in migration_scripts(self.backend):
-            if script_version > version:
-                self._apply(script_version, script)
+    def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        with self._lock:
+            try:
+                return self._conn.execute(query, params or {}).fetchall()
+            except sqlite3.Error as error:
+                raise self._explain(error) from None
 
-    def _apply(self, version: int, script: str) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS stackflow_meta "
-                "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT INTO stackflow_meta (key, value) VALUES ('schema_version', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(version),),
-            )
+    # notifications
+    def _announce(self, *changes: StatusChange) -> None:
+        self._channel.send(changes)
 
-    # registry
-    def sync_workflows(self, entries: Sequence[WorkflowEntry], now_ms: int) -> None:
-        with self._write() as conn:
-            for entry in entries:
-                versions = json.dumps(entry.job_versions, sort_keys=True)
-                found = conn.execute(
-                    "SELECT main_job, job_versions FROM workflows WHERE name = ?", (entry.name,)
-                ).fetchone()
-                if found is None:
-                    conn.execute(
-                        "INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?)",
-                        (entry.name, str(uuid.uuid4()), entry.main_job, versions, now_ms, now_ms),
-                    )
-                elif tuple(found) != (entry.main_job, versions):
-                    conn.execute(
-                        "UPDATE workflows SET main_job = ?, job_versions = ?, updated_at = ? "
-                        "WHERE name = ?",
-                        (entry.main_job, versions, now_ms, entry.name),
-                    )
+    def subscribe(self) -> ChangeListener:
+        return self._channel.listen()
 
-    def list_workflow_records(self) -> list[WorkflowRecord]:
-        return [rows.workflow_record(row) for row in self._read(rows.WORKFLOW_SELECT)]
-
-    def job_versions_used(self, workflow_name: str) -> dict[str, set[str]]:
-        found = self._read(rows.VERSIONS_USED_SELECT.format(p="?"), (workflow_name,))
-        return rows.versions_by_job(found)
-
-    # executions
-    def create_execution(self, new: NewExecution) -> str:
-        with self._write() as conn:
-            if new.idempotency_key is not None:
-                found = conn.execute(
-                    "SELECT id FROM executions WHERE idempotency_key = ?", (new.idempotency_key,)
-                ).fetchone()
-                if found:
-                    return str(found[0])
-            conn.execute(
-                "INSERT INTO executions (id, workflow_name, status, invoker, idempotency_key, "
-                "created_at, updated_at) VALUES (?, ?, 'PENDING', ?, ?, ?, ?)",
-                (
-                    new.id,
-                    new.workflow_name,
-                    new.invoker_json,
-                    new.idempotency_key,
-                    new.created_at_ms,
-                    new.created_at_ms,
-                ),
-            )
-            conn.execute(
-                "INSERT INTO execution_payloads (execution_id, arg) VALUES (?, ?)",
-                (new.id, new.arg_json),
-            )
-        return new.id
-
-    def find_execution(self, execution_id: str, *, with_jobs: bool = False) -> Execution | None:
-        found = self._read(f"{rows.EXECUTION_SELECT} WHERE e.id = ?", (execution_id,))
-        if not found:
-            return None
-        jobs = self.load_job_rows(execution_id) if with_jobs else ()
-        return rows.execution_from_row(found[0], jobs)
-
-    def list_executions(
-        self,
-        *,
-        workflow_name: str | None = None,
-        statuses: Sequence[str] = (),
-        limit: int | None = None,
-    ) -> list[Execution]:
-        where, params = ["1 = 1"], []
-        if workflow_name is not None:
-            where.append("e.workflow_name = ?")
-            params.append(workflow_name)
-        if statuses:
-            where.append(f"e.status IN ({', '.join('?' * len(statuses))})")
-            params.extend(statuses)
-        sql = (
-            f"{rows.EXECUTION_SELECT} WHERE {' AND '.join(where)} "
-            "ORDER BY e.created_at DESC, e.rowid DESC"
-        )
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [rows.execution_from_row(row) for row in self._read(sql, params)]
-
-    def claim_execution(
-        self,
-        execution_id: str,
-        owner: str,
-        lease_ms: int,
-        now_ms: int,
-        limits: ClaimLimits = NO_LIMITS,
-    ) -> Lease | None:
-        with self._write() as conn:
-            found = claimable_txn(conn, now_ms, 1, limits, execution_id=execution_id)
-            return claim_txn(conn, found[0], owner, lease_ms, now_ms) if found else None
-
-    def claim_runnable(
+    # claims
+    def _claim(
         self,
         owner: str,
         lease_ms: int,
         now_ms: int,
         limit: int,
-        workflow_names: Sequence[str],
-        limits: ClaimLimits = NO_LIMITS,
-    ) -> list[Lease]:
-        if not workflow_names:
-            return []
-        with self._write() as conn:
-            found = claimable_txn(conn, now_ms, limit, limits, workflow_names=workflow_names)
-            return [claim_txn(conn, id_, owner, lease_ms, now_ms) for id_ in found]
-
-    def renew_leases(
-        self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
-    ) -> None:
-        if not execution_ids:
-            return
-        marks = ", ".join("?" * len(execution_ids))
-        with self._write() as conn:
-            conn.execute(
-                f"UPDATE executions SET lease_expires_at = ? WHERE lease_owner = ? "
-                f"AND status = 'RUNNING' AND id IN ({marks})",
-                (now_ms + lease_ms, owner, *execution_ids),
-            )
-
-    def release_execution(self, lease: Lease, now_ms: int) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "UPDATE executions SET status = 'PENDING_RESUME', lease_owner = NULL, "
-                "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND fence = ? "
-                "AND status = 'RUNNING'",
-                (now_ms, lease.execution_id, lease.fence),
-            )
-
-    def mark_resumable(self, execution_id: str, now_ms: int) -> None:
-        with self._write() as conn:
-            changed = conn.execute(
-                "UPDATE executions SET status = 'PENDING_RESUME', finished_at = NULL, "
-                "wake_at = NULL, retries = 0, updated_at = ? WHERE id = ? "
-                "AND status IN ('FAILED', 'PENDING_RESUME', 'PENDING_RETRY')",
-                (now_ms, execution_id),
-            ).rowcount
-            if changed:
-                return
-            exists = conn.execute("SELECT 1 FROM executions WHERE id = ?", (execution_id,))
-            if exists.fetchone() is None:
-                raise ExecutionNotFound(execution_id)
-            raise NotResumable(execution_id)
-
-    def finish_execution(
-        self,
-        lease: Lease,
-        main_job: JobRow,
+        limits: ClaimLimits,
         *,
-        main_job_recorded: bool,
-        status: str,
-        result_json: str | None,
-        error_json: str | None,
-        now_ms: int,
-        wake_at_ms: int | None = None,
-    ) -> None:
-        retrying = status == "PENDING_RETRY"
-        with self._write() as conn:
-            changed = conn.execute(
-                "UPDATE executions SET status = ?, finished_at = ?, updated_at = ?, wake_at = ?, "
-                "retries = retries + ?, lease_owner = NULL, lease_expires_at = NULL "
-                "WHERE id = ? AND fence = ?",
-                (
-                    status,
-                    None if retrying else now_ms,
-                    now_ms,
-                    wake_at_ms,
-                    1 if retrying else 0,
-                    lease.execution_id,
-                    lease.fence,
-                ),
-            ).rowcount
-            refuse_if_lost(changed, lease)
-            write_job_txn(conn, main_job, main_job_recorded)
-            conn.execute(
-                "UPDATE execution_payloads SET result = ?, error = ? WHERE execution_id = ?",
-                (result_json, error_json, lease.execution_id),
+        execution_id: str | None = None,
+        workflow_names: Sequence[str] = (),
+    ) -> list[Lease]:
+        params = {
+            "owner": owner,
+            "lease_ms": lease_ms,
+            "now": now_ms,
+            "lookahead": limit + CLAIM_LOOKAHEAD,
+        }
+
+        def claim(conn: SqlConnection) -> list[Lease]:
+            candidates = self._claim_candidates_txn(
+                conn, params, execution_id=execution_id, workflow_names=workflow_names
             )
-
-    # job executions
-    def load_job_rows(self, execution_id: str) -> list[JobRow]:
-        found = self._read(
-            f"SELECT {rows.JOB_COLUMNS} FROM job_executions j "
-            "JOIN job_payloads p ON p.id = j.payload_id "
-            "WHERE j.execution_id = ? ORDER BY j.seq",
-            (execution_id,),
-        )
-        return [rows.job_row(row) for row in found]
-
-    def abandon_unfinished_jobs(self, lease: Lease, error_json: str, now_ms: int) -> int:
-        with self._write() as conn:
-            check_fence(conn, lease)
-            conn.execute(
-                "UPDATE job_payloads SET error = ? WHERE id IN (SELECT payload_id "
-                "FROM job_executions WHERE execution_id = ? AND status IN ('RUNNING', 'SUSPEND'))",
-                (error_json, lease.execution_id),
-            )
-            return conn.execute(
-                "UPDATE job_executions SET status = 'FAILED', finished_at = ? "
-                "WHERE execution_id = ? AND status IN ('RUNNING', 'SUSPEND')",
-                (now_ms, lease.execution_id),
-            ).rowcount
-
-    def record_job_start(self, lease: Lease, row: JobRow) -> None:
-        with self._write() as conn:
-            write_job_txn(conn, row, False, lease)
-
-    def record_job_result(self, lease: Lease, row: JobRow, *, started_recorded: bool) -> None:
-        with self._write() as conn:
-            write_job_txn(conn, row, started_recorded, lease)
-
-    def record_job_result_txn(
-        self, connection: Any, lease: Lease, row: JobRow, *, started_recorded: bool
-    ) -> None:
-        write_job_txn(connection, row, started_recorded, lease)
-
-    # waits, cancel, schedules
-    def load_waits(self, execution_id: str) -> list[WaitRow]:
-        found = self._read(
-            f"SELECT {rows.WAIT_COLUMNS} FROM waits WHERE execution_id = ?", (execution_id,)
-        )
-        return [rows.wait_row(row) for row in found]
-
-    def record_wait(self, lease: Lease, wait: WaitRow) -> None:
-        with self._write() as conn:
-            check_fence(conn, lease)
-            conn.execute(
-                f"INSERT INTO waits ({rows.WAIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    wait.execution_id,
-                    wait.call_path,
-                    wait.kind,
-                    wait.key,
-                    wait.payload_json,
-                    wait.result_json,
-                    wait.wake_at_ms,
-                    wait.created_at_ms,
-                    wait.resolved_at_ms,
-                ),
-            )
-
-    def park_execution(self, lease: Lease, wake_at_ms: int | None, now_ms: int) -> None:
-        with self._write() as conn:
-            changed = conn.execute(
-                "UPDATE executions SET status = 'WAITING', wake_at = ?, updated_at = ?, "
-                "lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND fence = ?",
-                (wake_at_ms, now_ms, lease.execution_id, lease.fence),
-            ).rowcount
-            refuse_if_lost(changed, lease)
-
-    def resolve_wait(self, execution_id: str, key: str, result_json: str, now_ms: int) -> None:
-        with self._write() as conn:
-            found = conn.execute(
-                "SELECT status FROM executions WHERE id = ?", (execution_id,)
-            ).fetchone()
-            if found is None:
-                raise ExecutionNotFound(execution_id)
-            waits = conn.execute(
-                "SELECT resolved_at FROM waits WHERE execution_id = ? AND kind = 'wait_point' "
-                "AND wait_key = ?",
-                (execution_id, key),
-            ).fetchall()
-            check_resolvable(execution_id, key, found[0], [row[0] for row in waits])
-            conn.execute(
-                "UPDATE waits SET result = ?, resolved_at = ? WHERE execution_id = ? "
-                "AND kind = 'wait_point' AND wait_key = ? AND resolved_at IS NULL",
-                (result_json, now_ms, execution_id, key),
-            )
-            conn.execute(
-                "UPDATE executions SET status = 'PENDING_RESUME', wake_at = NULL, updated_at = ? "
-                "WHERE id = ? AND status = 'WAITING'",
-                (now_ms, execution_id),
-            )
-
-    def request_cancel(self, execution_id: str, now_ms: int) -> str:
-        with self._write() as conn:
-            found = conn.execute(
-                "SELECT status, lease_expires_at FROM executions WHERE id = ?", (execution_id,)
-            ).fetchone()
-            if found is None:
-                raise ExecutionNotFound(execution_id)
-            status = cancel_outcome(execution_id, found[0], found[1], now_ms)
-            if status == "CANCELED":
-                conn.execute(
-                    "UPDATE executions SET status = 'CANCELED', finished_at = ?, updated_at = ?, "
-                    "wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
-                    (now_ms, now_ms, execution_id),
-                )
+            if limits.max_running is None and not limits.per_workflow:
+                chosen = [row[0] for row in candidates[:limit]]
             else:
-                conn.execute(
-                    "UPDATE executions SET cancel_requested = 1, updated_at = ? WHERE id = ?",
-                    (now_ms, execution_id),
+                running = dict(conn.execute(self.queries.running_counts, params).fetchall())
+                chosen = within_limits(candidates, running, limits, limit)
+            return [self._claim_one_txn(conn, chosen_id, params) for chosen_id in chosen]
+
+        leases = self._write(claim)
+        if leases:
+            self._announce(
+                *(
+                    StatusChange(lease.execution_id, lease.workflow_name, ExecutionStatus.RUNNING)
+                    for lease in leases
                 )
-            return status
-
-    def cancel_requested(self, execution_ids: Sequence[str]) -> set[str]:
-        if not execution_ids:
-            return set()
-        marks = ", ".join("?" * len(execution_ids))
-        found = self._read(
-            f"SELECT id FROM executions WHERE cancel_requested = 1 AND id IN ({marks})",
-            list(execution_ids),
-        )
-        return {row[0] for row in found}
-
-    def schedule_first_seen(self, name: str, now_ms: int) -> int:
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO schedules (name, created_at) VALUES (?, ?) "
-                "ON CONFLICT (name) DO NOTHING",
-                (name, now_ms),
             )
-            found = conn.execute("SELECT created_at FROM schedules WHERE name = ?", (name,))
-            return int(found.fetchone()[0])
+        return leases
 
-    # workers
-    def register_worker(self, worker_id: str, info: str, now_ms: int) -> None:
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO workers (id, info, started_at, heartbeat_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
-                (worker_id, info, now_ms, now_ms),
-            )
 
-    def remove_worker(self, worker_id: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM workers WHERE id = ?", (worker_id,))
-
-    def live_worker_count(self, now_ms: int, stale_ms: int) -> int:
-        found = self._read(
-            "SELECT count(*) FROM workers WHERE heartbeat_at > ?", (now_ms - stale_ms,)
-        )
-        return int(found[0][0])
+def _without_comments(script: str) -> str:
+    """The script without its `--` comment lines (they may hold semicolons)."""
+    return "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))

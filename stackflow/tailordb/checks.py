@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from stackflow.config import ProjectConfig
 
 if TYPE_CHECKING:
-    from stackflow.definitions import WorkflowJob
+    from stackflow.definitions.jobs import WorkflowJob
 
 TRANSACTIONAL_RULE = "transactional-job"
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from stackflow.context import current_runner
+from stackflow.definitions.runner import current_runner
 from stackflow.tailordb.engines import IMMEDIATE_OPTION
 from stackflow.tailordb.errors import InvalidValue, TailorDBError, UniqueViolation
 from stackflow.tailordb.expressions import ColumnResolver

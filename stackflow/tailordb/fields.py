@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from stackflow.tailordb.errors import TypeDeclarationError
+from stackflow.tailordb.values import check_value
 
 KINDS = ("string", "int", "float", "bool", "uuid", "datetime", "date", "enum", "json")
 
@@ -39,8 +40,6 @@ class Field:
 
     def default(self, value: Any) -> Field:
         """The value used on insert when the field is not given."""
-        from stackflow.tailordb.values import check_value
-
         check_value(self, value, "default value")
         return replace(self, has_default=True, default_value=value)
 

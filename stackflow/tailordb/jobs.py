@@ -6,15 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
+from stackflow.records import JobStatus
 from stackflow.tailordb.database import namespace_transaction
 from stackflow.tailordb.errors import TransactionalJobError
 from stackflow.tailordb.registry import Namespace
 from stackflow.tailordb.runtime import project_tailordb
 
 if TYPE_CHECKING:
-    from stackflow.definitions import WorkflowJob
+    from stackflow.definitions.jobs import WorkflowJob
     from stackflow.logs import JobLog
-    from stackflow.project import Project
+    from stackflow.project.project import Project
     from stackflow.store.base import JobRow, Lease, Store
 
 
@@ -63,10 +64,10 @@ def job_transaction(job_run: TransactionalRun) -> Iterator[None]:
     job_run.record_start_if_needed()
     with namespace_transaction(namespace) as conn:
         yield
-        if job_run.row.status == "SUCCESS":
+        if job_run.row.status == JobStatus.SUCCESS:
             job_run.row.logs = job_run.log.text()
             dbapi: Any = conn.connection.dbapi_connection
             job_run.store.record_job_result_txn(
                 dbapi, job_run.lease, job_run.row, started_recorded=True
             )
-    job_run.result_recorded = job_run.row.status == "SUCCESS"
+    job_run.result_recorded = job_run.row.status == JobStatus.SUCCESS

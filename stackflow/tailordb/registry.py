@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from stackflow.config import ProjectConfig, display_path
 from stackflow.errors import ConfigError, ProjectLoadError
+from stackflow.module_names import module_name
 from stackflow.tailordb.engines import IMMEDIATE_OPTION, dialect_name, engine_for
 from stackflow.tailordb.errors import MigrationError, TypeDeclarationError, UnknownIdentifier
 from stackflow.tailordb.migrate import Plan, apply, plan, statement_sql
@@ -173,8 +174,6 @@ def _collect_types(config: ProjectConfig, namespace: str, files: list[Path]) -> 
 
 
 def _import(path: Path, root: Path, shown: str) -> ModuleType:
-    from stackflow.project import module_name
-
     name = module_name(path, root)
     _forget_stale(name, root)
     try:

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from stackflow.config import CONFIG_PATH_VARIABLE, find_config, load_config
-from stackflow.context import current_runner
+from stackflow.definitions.runner import current_runner
 from stackflow.tailordb.database import Db
 from stackflow.tailordb.permissions import FULL_ACCESS, Access
 from stackflow.tailordb.registry import TailorDB, load_tailordb
 
 if TYPE_CHECKING:
-    from stackflow.project import Project
+    from stackflow.project.project import Project
 
 _discovered: dict[Path, TailorDB] = {}
 _discover_lock = threading.Lock()

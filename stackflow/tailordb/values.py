@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 import math
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stackflow.tailordb.errors import InvalidValue
-from stackflow.tailordb.fields import Field
+
+if TYPE_CHECKING:
+    from stackflow.tailordb.fields import Field
 
 _EXPECTED = {
     "string": "a string",

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stackflow import shapes
+from stackflow.engine.engine import Engine
 from stackflow.errors import (
     ExecutionNotFound,
     NotCancelable,
@@ -13,7 +14,6 @@ from stackflow.errors import (
     ProjectLoadError,
     UnknownWorkflow,
 )
-from stackflow.executions import Engine
 from stackflow.records import ExecutionStatus
 
 BAD_REQUEST = 400

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from stackflow.executions import Engine
+from stackflow.engine.engine import Engine
 from stackflow.ui import api
 from stackflow.ui.page import CONTENT_SECURITY_POLICY, PAGE
 

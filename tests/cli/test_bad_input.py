@@ -49,8 +49,8 @@ def test_unknown_machine_user(run: Run, project: Path) -> None:
 def test_unknown_status(run: Run, project: Path) -> None:
     line = assert_fails(run, project, 2, "workflow", "executions", "-s", "done")
     assert line == (
-        "Error: Unknown status 'done'. Valid statuses: PENDING, PENDING_RESUME, PENDING_RETRY, "
-        "RUNNING, WAITING, SUCCESS, FAILED, CANCELED."
+        "Error: Invalid status: done. Valid values: PENDING, PENDING_RESUME, PENDING_RETRY, "
+        "RUNNING, WAITING, SUCCESS, FAILED, CANCELED"
     )
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from stackflow.definitions import Workflow
-from stackflow.executions import Engine
+from stackflow.definitions.workflows import Workflow
+from stackflow.engine.engine import Engine
 
 MakeEngine = Callable[..., Engine]
 

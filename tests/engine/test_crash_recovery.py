@@ -46,7 +46,7 @@ FLOW = textwrap.dedent(
 RUNNER = textwrap.dedent(
     """
     import sys
-    from stackflow.executions import Engine
+    from stackflow import Engine
     from killflow import workflow
 
     engine = Engine(sys.argv[1], [workflow], lease_seconds=1.0)
@@ -91,7 +91,7 @@ def test_sigkill_mid_child_is_taken_over_and_only_that_child_reruns(
     monkeypatch.delitem(sys.modules, "killflow", raising=False)  # a fresh MARKS per backend
     from killflow import workflow  # type: ignore[import-not-found]
 
-    from stackflow.executions import Engine
+    from stackflow.engine.engine import Engine
 
     with Engine(store_url, [workflow], lease_seconds=1.0) as engine:
         before = engine.get_execution(execution_id)

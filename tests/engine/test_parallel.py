@@ -3,34 +3,41 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 from collections import Counter
 
 from stackflow import create_workflow, create_workflow_job
 from stackflow.testing import run_workflow
 
-SLEEP_SECONDS = 0.4
+CHILDREN = 6
+MEET_TIMEOUT_SECONDS = 20.0
+
+
+def _meeting_children():
+    """Children that each wait until all of them are running at once: they succeed only
+    when the engine runs them in parallel (run one after another, the first one waits in
+    vain and fails)."""
+    threads = threading.Barrier(CHILDREN, timeout=MEET_TIMEOUT_SECONDS)
+    loops = asyncio.Barrier(CHILDREN)
+
+    def meet(input):
+        threads.wait()
+        return {"i": input["i"]}
+
+    async def meet_async(input):
+        await asyncio.wait_for(loops.wait(), MEET_TIMEOUT_SECONDS)
+        return {"i": input["i"]}
+
+    return meet, meet_async
 
 
 async def _nap_async(input):
-    await asyncio.sleep(SLEEP_SECONDS)
+    await asyncio.sleep(0.01)
     return {"i": input["i"]}
-
-
-def _nap(input):
-    time.sleep(SLEEP_SECONDS)
-    return {"i": input["i"]}
-
-
-def _timed(make_engine, workflow):
-    engine = make_engine(workflow)
-    started = time.monotonic()
-    execution = run_workflow(engine, workflow)
-    return execution, time.monotonic() - started
 
 
 def test_asyncio_gather_runs_children_in_parallel(make_engine):
-    nap = create_workflow_job(name="nap", body=_nap_async)
+    nap = create_workflow_job(name="nap", body=_meeting_children()[1])
 
     async def main(input, ctx):
         return await asyncio.gather(*(ctx.jobs.nap({"i": i}) for i in range(6)))
@@ -38,14 +45,13 @@ def test_asyncio_gather_runs_children_in_parallel(make_engine):
     workflow = create_workflow(
         name="gathered", main_job=create_workflow_job(name="main", body=main, deps=[nap])
     )
-    execution, elapsed = _timed(make_engine, workflow)
+    execution = run_workflow(make_engine(workflow), workflow)
     assert execution.status == "SUCCESS"
     assert execution.result == [{"i": i} for i in range(6)]
-    assert elapsed < 6 * SLEEP_SECONDS / 2
 
 
 def test_gather_of_sync_children_from_an_async_parent(make_engine):
-    nap = create_workflow_job(name="nap", body=_nap)
+    nap = create_workflow_job(name="nap", body=_meeting_children()[0])
 
     async def main(input, ctx):
         return await asyncio.gather(*(ctx.jobs.nap({"i": i}) for i in range(6)))
@@ -53,13 +59,12 @@ def test_gather_of_sync_children_from_an_async_parent(make_engine):
     workflow = create_workflow(
         name="gathered-sync", main_job=create_workflow_job(name="main", body=main, deps=[nap])
     )
-    execution, elapsed = _timed(make_engine, workflow)
+    execution = run_workflow(make_engine(workflow), workflow)
     assert execution.result == [{"i": i} for i in range(6)]
-    assert elapsed < 6 * SLEEP_SECONDS / 2
 
 
 def test_start_handles_run_children_in_parallel_from_a_def_body(make_engine):
-    nap = create_workflow_job(name="nap", body=_nap)
+    nap = create_workflow_job(name="nap", body=_meeting_children()[0])
 
     def main(input, ctx):
         handles = [ctx.jobs.nap.start({"i": i}) for i in range(6)]
@@ -68,10 +73,9 @@ def test_start_handles_run_children_in_parallel_from_a_def_body(make_engine):
     workflow = create_workflow(
         name="started", main_job=create_workflow_job(name="main", body=main, deps=[nap])
     )
-    execution, elapsed = _timed(make_engine, workflow)
+    execution = run_workflow(make_engine(workflow), workflow)
     assert execution.status == "SUCCESS"
     assert execution.result == [{"i": i} for i in range(6)]
-    assert elapsed < 6 * SLEEP_SECONDS / 2
     children = [j for j in execution.job_executions if j.job_name == "nap"]
     assert sorted(j.input["i"] for j in children) == list(range(6))
 
@@ -86,7 +90,7 @@ def test_trigger_inside_an_async_body_is_synchronous(make_engine):
     workflow = create_workflow(
         name="mixed", main_job=create_workflow_job(name="main", body=main, deps=[leaf])
     )
-    execution, _ = _timed(make_engine, workflow)
+    execution = run_workflow(make_engine(workflow), workflow)
     assert execution.result == [{"i": 1}, {"i": 2}]
 
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from stackflow import create_workflow, create_workflow_job
+from stackflow.definitions.schedules import create_schedule
 from stackflow.errors import DefinitionError
-from stackflow.schedules import create_schedule
 
 ping = create_workflow(name="ping", main_job=create_workflow_job(name="pong", body=lambda i: i))
 NEW_YORK = ZoneInfo("America/New_York")

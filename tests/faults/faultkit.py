@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from stackflow.executions import Engine
+from stackflow.engine.engine import Engine
 
 FLOW = textwrap.dedent(
     '''

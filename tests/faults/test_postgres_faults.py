@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from faultkit import FaultProject, Worker, one_success_per_call_path, wait_until
 
-from stackflow.executions import Engine
+from stackflow.engine.engine import Engine
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

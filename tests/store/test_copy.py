@@ -8,7 +8,7 @@ import pytest
 
 from stackflow import create_wait_point, create_workflow, create_workflow_job
 from stackflow.cli.main import main
-from stackflow.executions import Engine
+from stackflow.engine.engine import Engine
 from stackflow.records import Execution
 from stackflow.store import open_store
 

@@ -4,62 +4,20 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import time
 
 import pytest
+from store_helpers import LEASE_MS, NOW, claim_at, job_row, new_execution
 
-from stackflow.engine import new_id
+from stackflow.clock import now_ms
 from stackflow.errors import ExecutionNotFound, LeaseLost, NotResumable
 from stackflow.store import open_store
-from stackflow.store.base import JobRow, Lease, NewExecution, Store, WorkflowEntry
-
-NOW = 1_700_000_000_000
-LEASE_MS = 10_000
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    opened = open_store(store_url)
-    yield opened
-    opened.close()
-
-
-def _new(store: Store, workflow: str = "flow", *, at: int = NOW, key: str | None = None) -> str:
-    return store.create_execution(
-        NewExecution(new_id(), workflow, json.dumps({"at": at}), None, key, at)
-    )
-
-
-def _job(lease: Lease, seq: int, path: str, status: str = "SUCCESS", **fields: object) -> JobRow:
-    row = JobRow(
-        id=new_id(),
-        execution_id=lease.execution_id,
-        call_path=path,
-        job_name="job",
-        stacked_job_name="main/job" if path else "main",
-        status=status,
-        attempt=1,
-        version="v1",
-        started_at_ms=NOW + seq,
-        finished_at_ms=None if status == "RUNNING" else NOW + seq + 1,
-        input_json='{"n":1}',
-        result_json='{"ok":true}' if status == "SUCCESS" else None,
-        seq=seq,
-    )
-    for name, value in fields.items():
-        setattr(row, name, value)
-    return row
-
-
-def _claim(store: Store, execution_id: str, owner: str = "w1", at: int = NOW) -> Lease:
-    lease = store.claim_execution(execution_id, owner, LEASE_MS, at)
-    assert lease is not None
-    return lease
+from stackflow.store.base import WorkflowEntry
 
 
 def test_reopening_a_store_keeps_its_data(store_url):
     first = open_store(store_url)
-    execution_id = _new(first)
+    execution_id = new_execution(first)
     first.close()
     again = open_store(store_url)
     try:
@@ -70,8 +28,8 @@ def test_reopening_a_store_keeps_its_data(store_url):
 
 
 def test_create_find_and_list(store):
-    first = _new(store, "a", at=NOW)
-    second = _new(store, "b", at=NOW + 5)
+    first = new_execution(store, "a", at=NOW)
+    second = new_execution(store, "b", at=NOW + 5)
     found = store.find_execution(first)
     assert found is not None
     assert (found.workflow_name, found.status, found.arg) == ("a", "PENDING", {"at": NOW})
@@ -84,36 +42,48 @@ def test_create_find_and_list(store):
 
 
 def test_idempotency_key(store):
-    first = _new(store, key="k")
-    assert _new(store, key="k") == first
+    first = new_execution(store, key="k")
+    assert new_execution(store, key="k") == first
     assert len(store.list_executions()) == 1
 
 
+# Leases are timed by the store's clock (the server's, on PostgreSQL): these tests use
+# short real leases rather than made-up times.
+SHORT_LEASE_MS = 400
+
+
 def test_a_claim_is_exclusive_until_the_lease_expires(store):
-    execution_id = _new(store)
-    lease = _claim(store, execution_id)
+    execution_id = new_execution(store)
+    lease = store.claim_execution(execution_id, "w1", SHORT_LEASE_MS, now_ms())
+    assert lease is not None
     assert lease.workflow_name == "flow" and json.loads(lease.arg_json) == {"at": NOW}
-    assert store.claim_execution(execution_id, "w2", LEASE_MS, NOW + 1) is None
-    assert store.claim_runnable("w2", LEASE_MS, NOW + 1, 10, ["flow"]) == []
+    assert store.claim_execution(execution_id, "w2", SHORT_LEASE_MS, now_ms()) is None
+    assert store.claim_runnable("w2", SHORT_LEASE_MS, now_ms(), 10, ["flow"]) == []
     running = store.find_execution(execution_id)
     assert running is not None and running.status == "RUNNING" and running.started_at is not None
-    taken = _claim(store, execution_id, "w2", NOW + LEASE_MS + 1)
-    assert taken.fence > lease.fence
+    time.sleep(SHORT_LEASE_MS / 1000 + 0.1)
+    taken = store.claim_execution(execution_id, "w2", LEASE_MS, now_ms())
+    assert taken is not None and taken.fence > lease.fence
     with pytest.raises(LeaseLost):
-        store.record_job_result(lease, _job(lease, 1, "000000"), started_recorded=False)
-    store.record_job_result(taken, _job(taken, 1, "000000"), started_recorded=False)
+        store.record_job_result(lease, job_row(lease, 1, "000000"), started_recorded=False)
+    store.record_job_result(taken, job_row(taken, 1, "000000"), started_recorded=False)
 
 
 def test_renewed_leases_are_not_taken(store):
-    execution_id = _new(store)
-    _claim(store, execution_id)
-    store.renew_leases("w1", [execution_id], LEASE_MS, NOW + LEASE_MS - 1)
-    assert store.claim_execution(execution_id, "w2", LEASE_MS, NOW + LEASE_MS + 1) is None
+    execution_id = new_execution(store)
+    assert store.claim_execution(execution_id, "w1", SHORT_LEASE_MS, now_ms()) is not None
+    time.sleep(SHORT_LEASE_MS / 2000)
+    store.renew_leases("w1", [execution_id], SHORT_LEASE_MS, now_ms())
+    time.sleep(SHORT_LEASE_MS / 1000 * 0.75)  # past the first lease, within the renewed one
+    assert store.claim_execution(execution_id, "w2", SHORT_LEASE_MS, now_ms()) is None
+    store.renew_leases("w2", [execution_id], 60_000, now_ms())  # not its owner: no effect
+    time.sleep(SHORT_LEASE_MS / 1000 + 0.1)
+    assert store.claim_execution(execution_id, "w2", SHORT_LEASE_MS, now_ms()) is not None
 
 
 def test_claim_runnable_oldest_first_with_limit_and_workflow_filter(store):
-    ids = [_new(store, "flow", at=NOW + i) for i in range(3)]
-    other = _new(store, "other", at=NOW - 10)
+    ids = [new_execution(store, "flow", at=NOW + i) for i in range(3)]
+    other = new_execution(store, "other", at=NOW - 10)
     claimed = store.claim_runnable("w1", LEASE_MS, NOW + 10, 2, ["flow"])
     assert [lease.execution_id for lease in claimed] == ids[:2]
     assert [
@@ -126,7 +96,7 @@ def test_claim_runnable_oldest_first_with_limit_and_workflow_filter(store):
 
 
 def test_concurrent_claimers_never_share_an_execution(store_url, store):
-    ids = {_new(store, at=NOW + i) for i in range(40)}
+    ids = {new_execution(store, at=NOW + i) for i in range(40)}
     claimed: list[str] = []
     lock = threading.Lock()
 
@@ -148,12 +118,12 @@ def test_concurrent_claimers_never_share_an_execution(store_url, store):
 
 
 def test_job_rows_round_trip_in_start_order(store):
-    lease = _claim(store, _new(store))
-    main = _job(lease, 1, "", "RUNNING")
+    lease = claim_at(store, new_execution(store))
+    main = job_row(lease, 1, "", "RUNNING")
     store.record_job_start(lease, main)
-    child = _job(lease, 2, "000000", logs="2025-01-01T00:00:00.000Z INFO hi")
+    child = job_row(lease, 2, "000000", logs="2025-01-01T00:00:00.000Z INFO hi")
     store.record_job_result(lease, child, started_recorded=False)
-    slow = _job(lease, 3, "000001", "RUNNING")
+    slow = job_row(lease, 3, "000001", "RUNNING")
     store.record_job_start(lease, slow)
     slow.status, slow.result_json, slow.finished_at_ms = "SUCCESS", '{"slow":1}', NOW + 9
     store.record_job_result(lease, slow, started_recorded=True)
@@ -171,19 +141,12 @@ def test_job_rows_round_trip_in_start_order(store):
 
 
 def test_finish_and_resume(store):
-    lease = _claim(store, _new(store))
-    main = _job(lease, 1, "", "RUNNING")
+    lease = claim_at(store, new_execution(store))
+    main = job_row(lease, 1, "", "RUNNING")
     store.record_job_start(lease, main)
     main.status, main.error_json, main.finished_at_ms = "FAILED", '{"type":"E"}', NOW + 5
-    store.finish_execution(
-        lease,
-        main,
-        main_job_recorded=True,
-        status="FAILED",
-        result_json=None,
-        error_json='{"type":"E","message":"m"}',
-        now_ms=NOW + 5,
-    )
+    main.error_json = '{"type":"E","message":"m"}'
+    store.finish_execution(lease, main, main_job_recorded=True, status="FAILED", now_ms=NOW + 5)
     failed = store.find_execution(lease.execution_id, with_jobs=True)
     assert (
         failed is not None
@@ -196,14 +159,12 @@ def test_finish_and_resume(store):
     assert (
         resumed is not None and resumed.status == "PENDING_RESUME" and resumed.finished_at is None
     )
-    again = _claim(store, lease.execution_id, at=NOW + 7)
+    again = claim_at(store, lease.execution_id, at=NOW + 7)
     store.finish_execution(
         again,
-        _job(again, 2, ""),
+        job_row(again, 2, "", result_json='{"r":1}'),
         main_job_recorded=False,
         status="SUCCESS",
-        result_json='{"r":1}',
-        error_json=None,
         now_ms=NOW + 8,
     )
     done = store.find_execution(lease.execution_id)
@@ -214,25 +175,19 @@ def test_finish_and_resume(store):
         store.mark_resumable("missing", NOW + 9)
     with pytest.raises(LeaseLost):
         store.finish_execution(
-            lease,
-            main,
-            main_job_recorded=True,
-            status="FAILED",
-            result_json=None,
-            error_json=None,
-            now_ms=NOW + 10,
+            lease, main, main_job_recorded=True, status="FAILED", now_ms=NOW + 10
         )
 
 
 def test_release_and_abandon(store):
-    lease = _claim(store, _new(store))
-    store.record_job_start(lease, _job(lease, 1, "", "RUNNING"))
-    store.record_job_start(lease, _job(lease, 2, "000000", "RUNNING"))
-    store.record_job_result(lease, _job(lease, 3, "000001"), started_recorded=False)
+    lease = claim_at(store, new_execution(store))
+    store.record_job_start(lease, job_row(lease, 1, "", "RUNNING"))
+    store.record_job_start(lease, job_row(lease, 2, "000000", "RUNNING"))
+    store.record_job_result(lease, job_row(lease, 3, "000001"), started_recorded=False)
     store.release_execution(lease, NOW + 1)
     released = store.find_execution(lease.execution_id)
     assert released is not None and released.status == "PENDING_RESUME"
-    again = _claim(store, lease.execution_id, "w2", NOW + 2)
+    again = claim_at(store, lease.execution_id, "w2", NOW + 2)
     assert store.abandon_unfinished_jobs(again, '{"type":"lost"}', NOW + 3) == 2
     rows = store.load_job_rows(lease.execution_id)
     assert [r.status for r in rows] == ["FAILED", "FAILED", "SUCCESS"]
@@ -248,8 +203,8 @@ def test_workflow_registry(store):
     [changed] = store.list_workflow_records()
     assert changed.id == record.id and changed.job_versions == {"main": "v2"}
     assert changed.updated_at > changed.created_at
-    lease = _claim(store, _new(store))
-    store.record_job_result(lease, _job(lease, 1, ""), started_recorded=False)
+    lease = claim_at(store, new_execution(store))
+    store.record_job_result(lease, job_row(lease, 1, ""), started_recorded=False)
     assert store.job_versions_used("flow") == {"job": {"v1"}}
 
 

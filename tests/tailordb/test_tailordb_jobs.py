@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from tailordb_helpers import MakeProject
 
-from stackflow.executions import Engine
-from stackflow.project import load_project
+from stackflow.engine.engine import Engine
+from stackflow.project.loader import load_project
 
 ORDER_FLOW = """
 from stackflow import create_workflow, create_workflow_job

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tailordb_helpers import MakeProject
 
-from stackflow.executions import Engine
+from stackflow.engine.engine import Engine
 from stackflow.tailordb import get_db
 
 FLOW = """
@@ -53,7 +53,7 @@ workflow = create_workflow(name="add", main_job=main)
 
 RUNNER = """
 import sys
-from stackflow.executions import Engine
+from stackflow import Engine
 
 engine = Engine.from_config(sys.argv[1])
 execution_id = engine.start("add", {"name": "Ada", "email": "ada@example.com"}, invoker="admin")

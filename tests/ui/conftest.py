@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ui_helpers import SCRIPT_TEXT, Project, write_template
 
-from stackflow.executions import Engine
+from stackflow.engine.engine import Engine
 from stackflow.ui.server import DashboardServer, create_server
 
 

@@ -56,6 +56,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.engine.max_parallel_children == 64
     assert config.engine.sqlite_synchronous == "NORMAL"
     assert config.engine.max_concurrent_executions == 50
+    assert config.engine.max_concurrent_per_workflow == 20
 
 
 def test_name_defaults_to_the_directory(tmp_path: Path) -> None:
@@ -186,8 +187,8 @@ def test_toml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
         (
             "[engine]\nlease = 1\n",
             "stackflow.toml: unknown key 'engine.lease' (known: lease_seconds, "
-            "max_concurrent_executions, max_parallel_children, payload_limit_bytes, "
-            "sqlite_synchronous)",
+            "max_concurrent_executions, max_concurrent_per_workflow, max_parallel_children, "
+            "payload_limit_bytes, sqlite_synchronous)",
         ),
     ],
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stackflow.errors import ConfigError, ProjectLoadError, UnknownWorkflow
-from stackflow.project import load_project
+from stackflow.project.loader import load_project
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

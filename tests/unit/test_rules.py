@@ -9,8 +9,9 @@ import pytest
 
 from stackflow import create_workflow_job, workflow_job
 from stackflow.errors import ProjectLoadError
-from stackflow.project import load_project
-from stackflow.rules import Breach, reachable_jobs, triggered_jobs
+from stackflow.project.loader import load_project
+from stackflow.project.reachability import reachable_jobs, triggered_jobs
+from stackflow.project.rules import Breach
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,1 @@
+"""What users write: jobs, workflows, JobContext, wait points, schedules, policies."""

@@ -1,0 +1,25 @@
+"""Names of jobs and workflows: what they may hold, and their `ctx.jobs` attribute."""
+
+from __future__ import annotations
+
+import re
+
+from stackflow.errors import DefinitionError
+
+_SEPARATORS = re.compile(r"[-\s]")
+
+
+def attribute_name(job_name: str) -> str:
+    """The `ctx.jobs` attribute of a job name: each `-` or whitespace becomes `_`."""
+    return _SEPARATORS.sub("_", job_name)
+
+
+def check_name(kind: str, name: object) -> str:
+    """`name` when it is a valid name for a `kind` (job, workflow); DefinitionError otherwise."""
+    if not isinstance(name, str) or not name.strip():
+        raise DefinitionError(f"{kind} name must be a non-empty string, got {name!r}")
+    if "/" in name:
+        raise DefinitionError(
+            f"{kind} name {name!r} must not contain '/' (it separates stacked names)"
+        )
+    return name

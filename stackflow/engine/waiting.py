@@ -1,0 +1,147 @@
+"""Waiting for an execution to settle: woken by its status changes, and running it in this
+process when no worker is live (the embedded default)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from stackflow.durations import show_duration
+from stackflow.engine.wakeups import FALLBACK_POLL_SECONDS
+from stackflow.errors import ExecutionNotFound, WaitTimeout
+from stackflow.records import Execution
+
+if TYPE_CHECKING:
+    from stackflow.engine.engine import Engine
+
+DEFAULT_PROGRESS_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class WaitProgress:
+    """What a waiter is told while it waits: the execution now, and how it is being run."""
+
+    execution: Execution
+    elapsed_seconds: float
+    running_here: bool
+    """True once no worker was live and the execution runs in this process."""
+
+
+ProgressCallback = Callable[[WaitProgress], None]
+
+
+class LocalRun:
+    """Runs the execution on a thread of this process, so the waiter can report and give up."""
+
+    def __init__(self, engine: Engine, execution_id: str) -> None:
+        self.error: BaseException | None = None
+        self._engine = engine
+        self._thread = threading.Thread(
+            target=self._run, args=(execution_id,), name="stackflow-local", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, execution_id: str) -> None:
+        try:
+            self._engine.run_execution(execution_id)
+        except BaseException as error:  # raised again in the waiting thread
+            self.error = error
+
+    def alive(self) -> bool:
+        """Whether the run is still going."""
+        return self._thread.is_alive()
+
+    def raise_error(self) -> None:
+        """Raise in the waiter what the run raised, if anything."""
+        if self.error is not None:
+            raise self.error
+
+
+class Waiter:
+    """One `Engine.wait`: returns the execution once SUCCESS, FAILED, CANCELED or WAITING on a
+    wait point; pending executions, retries and durable sleeps are waited through."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        execution_id: str,
+        *,
+        timeout_seconds: float | None,
+        run_here: bool | None,
+        on_progress: ProgressCallback | None,
+        progress_interval_seconds: float,
+    ) -> None:
+        self.engine = engine
+        self.execution_id = execution_id
+        self.timeout_seconds = timeout_seconds
+        self.run_here = run_here
+        self.on_progress = on_progress
+        self.progress_interval_seconds = progress_interval_seconds
+        self._started = time.monotonic()
+        self._local: LocalRun | None = None
+        self._ran_here = False
+
+    def wait(self) -> Execution:
+        """Wait; on a timeout or an interrupt give back what this process claimed."""
+        with self.engine.wakeups.watch(self.execution_id) as changed:
+            try:
+                return self._wait(changed)
+            except BaseException:
+                if self._local is not None and self._local.alive():
+                    self.engine.release_claims(self.execution_id)
+                raise
+
+    def _wait(self, changed: threading.Event) -> Execution:
+        while True:
+            changed.clear()
+            execution = self.engine.store.find_execution(
+                self.execution_id, with_jobs=self.on_progress is not None
+            )
+            if execution is None:
+                raise ExecutionNotFound(self.execution_id)
+            if execution.is_settled:
+                return self.engine.get_execution(self.execution_id)
+            if self._run_here_now():
+                continue
+            self._report(execution)
+            changed.wait(self._pause(execution))
+
+    def _run_here_now(self) -> bool:
+        """Run the execution here when no worker is live; True when it ran to a stop here."""
+        if self._local is not None:
+            if self._local.alive():
+                return False
+            self._local.raise_error()
+        here = self.run_here if self.run_here is not None else not self.engine.has_live_worker()
+        if not here:
+            return False
+        self._ran_here = True
+        if self.on_progress is None and self.timeout_seconds is None:
+            return self.engine.run_execution(self.execution_id)
+        self._local = LocalRun(self.engine, self.execution_id)
+        return False
+
+    def _report(self, execution: Execution) -> None:
+        if self.on_progress is not None:
+            elapsed = time.monotonic() - self._started
+            self.on_progress(WaitProgress(execution, elapsed, running_here=self._ran_here))
+
+    def _pause(self, execution: Execution) -> float:
+        pause = FALLBACK_POLL_SECONDS
+        if self.on_progress is not None:
+            pause = min(pause, self.progress_interval_seconds)
+        if execution.wake_at is not None:
+            due = execution.wake_at.timestamp() - time.time()
+            pause = min(pause, max(due, 0.001))
+        if self.timeout_seconds is not None:
+            left = self.timeout_seconds - (time.monotonic() - self._started)
+            if left <= 0:
+                raise WaitTimeout(
+                    f"Execution '{self.execution_id}' is still {execution.status} after "
+                    f"{show_duration(self.timeout_seconds)}."
+                )
+            pause = min(pause, left)
+        return pause

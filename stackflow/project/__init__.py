@@ -1,0 +1,1 @@
+"""The project: stackflow.toml, loading its workflow files, the rules and reachability."""

@@ -1,0 +1,235 @@
+"""Every statement the stores share, written once with `:name` parameters.
+
+`Queries.for_dialect` turns them into the driver's parameter style and fills the
+two places where the dialects' semantics differ: `{share_lock}` (PostgreSQL locks
+the execution row FOR SHARE so that a claim waits for a fenced write; SQLite's
+BEGIN IMMEDIATE already serialises writers) and `{lease_now}` (PostgreSQL times
+leases by the server's clock, SQLite by the one host's clock every process shares).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+
+from stackflow.records import ExecutionStatus, JobStatus
+
+
+def quoted(*statuses: ExecutionStatus | JobStatus) -> str:
+    """`'A', 'B'`: statuses as SQL literals, for IN lists written into a statement."""
+    return ", ".join(f"'{status.value}'" for status in statuses)
+
+
+RUNNABLE_NOW = (
+    f"(status IN ({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)})"
+    f" OR (status = '{ExecutionStatus.RUNNING}' AND lease_expires_at < {{lease_now}})"
+    f" OR (status IN ({quoted(ExecutionStatus.PENDING_RETRY, ExecutionStatus.WAITING)})"
+    " AND wake_at IS NOT NULL AND wake_at <= {lease_now}))"
+)
+"""An execution a worker may claim now: pending, due again, or abandoned by its owner."""
+
+RESUMABLE = quoted(
+    ExecutionStatus.FAILED, ExecutionStatus.PENDING_RESUME, ExecutionStatus.PENDING_RETRY
+)
+"""Statuses a resume makes PENDING_RESUME again."""
+
+FENCED = (
+    "EXISTS (SELECT 1 FROM executions WHERE id = :execution_id AND fence = :fence "
+    f"AND status = '{ExecutionStatus.RUNNING}'{{share_lock}})"
+)
+"""True while the lease (execution_id, fence) still owns its running execution."""
+
+OWNED = f"id = :execution_id AND fence = :fence AND status = '{ExecutionStatus.RUNNING}'"
+"""The execution row of a lease, while the lease still owns it and it runs."""
+
+EXECUTION_COLUMNS = (
+    "e.id, e.workflow_name, e.status, e.invoker, e.created_at, e.started_at, e.finished_at, "
+    "e.arg, e.result, e.error, e.wake_at, e.cancel_requested, "
+    "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id)"
+)
+JOB_COLUMNS = (
+    "id, execution_id, call_path, job_name, stacked_job_name, status, attempt, version, "
+    "started_at, finished_at, input, result, error, logs, failure_cause, seq"
+)
+WAIT_COLUMNS = (
+    "execution_id, call_path, kind, wait_key, payload, result, wake_at, created_at, resolved_at"
+)
+LEASE_COLUMNS = (
+    "id, workflow_name, fence, arg, invoker, retries, run_count, cancel_requested, created_at"
+)
+
+
+@dataclass(frozen=True)
+class Queries:
+    """The shared statements, in one dialect's parameter style."""
+
+    # registry
+    sync_workflow: str = (
+        "INSERT INTO workflows (name, id, main_job, job_versions, created_at, updated_at) "
+        "VALUES (:name, :id, :main_job, :job_versions, :now, :now) "
+        "ON CONFLICT (name) DO UPDATE SET main_job = excluded.main_job, "
+        "job_versions = excluded.job_versions, updated_at = excluded.updated_at "
+        "WHERE workflows.main_job <> excluded.main_job "
+        "OR workflows.job_versions <> excluded.job_versions"
+    )
+    list_workflows: str = (
+        "SELECT name, id, main_job, job_versions, created_at, updated_at FROM workflows "
+        "ORDER BY name"
+    )
+    versions_used: str = (
+        "SELECT DISTINCT j.job_name, j.version FROM job_executions j "
+        "JOIN executions e ON e.id = j.execution_id WHERE e.workflow_name = :workflow_name"
+    )
+
+    # executions
+    insert_execution: str = (
+        "INSERT INTO executions (id, workflow_name, status, invoker, idempotency_key, "
+        "created_at, updated_at, arg) VALUES (:id, :workflow_name, "
+        f"'{ExecutionStatus.PENDING}', :invoker, :key, :now, :now, :arg) "
+        "ON CONFLICT DO NOTHING"
+    )
+    find_existing_execution: str = (
+        "SELECT id FROM executions WHERE id = :id OR idempotency_key = :key"
+    )
+    select_executions: str = f"SELECT {EXECUTION_COLUMNS} FROM executions e"
+    execution_exists: str = "SELECT status FROM executions WHERE id = :id"
+    renew_leases: str = (
+        "UPDATE executions SET lease_expires_at = {lease_now} + :lease_ms "
+        f"WHERE lease_owner = :owner AND status = '{ExecutionStatus.RUNNING}' AND id IN ({{ids}})"
+    )
+    release_execution: str = (
+        f"UPDATE executions SET status = '{ExecutionStatus.PENDING_RESUME}', lease_owner = NULL, "
+        f"lease_expires_at = NULL, updated_at = :now WHERE {OWNED}"
+    )
+    mark_resumable: str = (
+        f"UPDATE executions SET status = '{ExecutionStatus.PENDING_RESUME}', finished_at = NULL, "
+        f"wake_at = NULL, retries = 0, updated_at = :now WHERE id = :id AND status IN ({RESUMABLE})"
+    )
+    finish_execution: str = (
+        "UPDATE executions SET status = :status, finished_at = :finished_at, updated_at = :now, "
+        "wake_at = :wake_at, retries = retries + :retried, lease_owner = NULL, "
+        f"lease_expires_at = NULL, result = :result, error = :error WHERE {OWNED}"
+    )
+    park_execution: str = (
+        f"UPDATE executions SET status = '{ExecutionStatus.WAITING}', wake_at = :wake_at, "
+        f"updated_at = :now, lease_owner = NULL, lease_expires_at = NULL WHERE {OWNED}"
+    )
+    next_wake: str = (
+        "SELECT min(wake_at) FROM executions WHERE status IN "
+        f"({quoted(ExecutionStatus.PENDING_RETRY, ExecutionStatus.WAITING)}) "
+        "AND wake_at IS NOT NULL AND workflow_name IN ({names})"
+    )
+
+    # job executions
+    select_jobs: str = (
+        f"SELECT {JOB_COLUMNS} FROM job_executions WHERE execution_id = :execution_id ORDER BY seq"
+    )
+    insert_job: str = (
+        "INSERT INTO job_executions (id, execution_id, call_path, job_name, stacked_job_name, "
+        "status, attempt, version, started_at, finished_at, input, result, error, logs, "
+        "failure_cause, seq) SELECT :id, :execution_id, :call_path, :job_name, "
+        ":stacked_job_name, :status, :attempt, :version, :started_at, :finished_at, :input, "
+        f":result, :error, :logs, :failure_cause, :seq WHERE {FENCED} "
+        "ON CONFLICT (execution_id, seq) DO NOTHING"
+    )
+    update_job: str = (
+        "UPDATE job_executions SET status = :status, finished_at = :finished_at, "
+        "result = :result, error = :error, logs = :logs, failure_cause = :failure_cause "
+        f"WHERE execution_id = :execution_id AND seq = :seq AND {FENCED}"
+    )
+    write_outcome: str = (
+        f"SELECT (SELECT 1 FROM executions WHERE {OWNED}), "
+        "(SELECT id FROM job_executions WHERE execution_id = :execution_id AND seq = :seq)"
+    )
+    """After a job write that changed nothing: was the lease lost, or is the row already
+    there (an earlier attempt whose commit was not acknowledged before a disconnect)?"""
+    abandon_jobs: str = (
+        f"UPDATE job_executions SET status = '{JobStatus.FAILED}', finished_at = :now, "
+        f"error = :error WHERE execution_id = :execution_id AND status = '{JobStatus.RUNNING}' "
+        f"AND {FENCED}"
+    )
+    check_fence: str = f"SELECT 1 WHERE {FENCED}"
+
+    # waits
+    select_waits: str = f"SELECT {WAIT_COLUMNS} FROM waits WHERE execution_id = :execution_id"
+    insert_wait: str = (
+        f"INSERT INTO waits ({WAIT_COLUMNS}) SELECT :execution_id, :call_path, :kind, :key, "
+        ":payload, :result, :wake_at, :created_at, :resolved_at "
+        f"WHERE {FENCED} ON CONFLICT (execution_id, call_path) DO NOTHING"
+    )
+    waits_at_key: str = (
+        "SELECT resolved_at FROM waits WHERE execution_id = :id AND kind = 'wait_point' "
+        "AND wait_key = :key"
+    )
+    resolve_wait: str = (
+        "UPDATE waits SET result = :result, resolved_at = :now WHERE execution_id = :id "
+        "AND kind = 'wait_point' AND wait_key = :key AND resolved_at IS NULL"
+    )
+    resume_resolved: str = (
+        f"UPDATE executions SET status = '{ExecutionStatus.PENDING_RESUME}', wake_at = NULL, "
+        f"updated_at = :now WHERE id = :id AND status = '{ExecutionStatus.WAITING}'"
+    )
+
+    # cancel
+    lock_execution: str = (
+        "SELECT status, lease_expires_at, {lease_now} FROM executions WHERE id = :id{row_lock}"
+    )
+    cancel_at_once: str = (
+        f"UPDATE executions SET status = '{ExecutionStatus.CANCELED}', finished_at = :now, "
+        "updated_at = :now, wake_at = NULL, lease_owner = NULL, lease_expires_at = NULL "
+        "WHERE id = :id"
+    )
+    cancel_later: str = (
+        "UPDATE executions SET cancel_requested = 1, updated_at = :now WHERE id = :id"
+    )
+    cancel_requested: str = "SELECT id FROM executions WHERE cancel_requested = 1 AND id IN ({ids})"
+
+    # schedules and workers
+    schedule_seen: str = (
+        "INSERT INTO schedules (name, created_at) VALUES (:name, :now) "
+        "ON CONFLICT (name) DO NOTHING"
+    )
+    schedule_first_seen: str = "SELECT created_at FROM schedules WHERE name = :name"
+    schedule_error: str = (
+        "UPDATE schedules SET last_error = :error, last_error_at = :now WHERE name = :name"
+    )
+    schedule_states: str = "SELECT name, created_at, last_error, last_error_at FROM schedules"
+    register_worker: str = (
+        "INSERT INTO workers (id, info, started_at, heartbeat_at) "
+        "VALUES (:id, :info, :now, :now) "
+        "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at"
+    )
+    remove_worker: str = "DELETE FROM workers WHERE id = :id"
+    live_workers: str = "SELECT count(*) FROM workers WHERE heartbeat_at > :since"
+
+    # claims (run by each store inside its own claim transaction)
+    claim_candidates: str = (
+        f"SELECT id, workflow_name FROM executions WHERE {RUNNABLE_NOW} {{scope}} "
+        "ORDER BY created_at, id LIMIT :lookahead"
+    )
+    running_counts: str = (
+        f"SELECT workflow_name, count(*) FROM executions WHERE status = '{ExecutionStatus.RUNNING}'"
+        " AND lease_expires_at >= {lease_now} GROUP BY workflow_name"
+    )
+    claim_one: str = (
+        f"UPDATE executions SET status = '{ExecutionStatus.RUNNING}', lease_owner = :owner, "
+        "lease_expires_at = {lease_now} + :lease_ms, fence = fence + 1, "
+        "started_at = COALESCE(started_at, :now), run_count = run_count + 1, wake_at = NULL, "
+        f"updated_at = :now WHERE id = :id RETURNING {LEASE_COLUMNS}"
+    )
+
+    @classmethod
+    def for_dialect(cls, *, named: str, share_lock: str, row_lock: str, lease_now: str) -> Queries:
+        """The statements with `:name` parameters written as `named` (e.g. `%({})s`)."""
+        values = {}
+        for spec in fields(cls):
+            text = spec.default
+            assert isinstance(text, str)
+            text = text.replace("{share_lock}", share_lock).replace("{row_lock}", row_lock)
+            text = text.replace("{lease_now}", lease_now)
+            values[spec.name] = _PARAMETER.sub(lambda m: named.format(m.group(1)), text)
+        return cls(**values)
+
+
+_PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+"""A `:name` parameter (not a `::type` cast)."""

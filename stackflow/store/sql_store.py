@@ -1,0 +1,502 @@
+"""The Store written once over SQL: every operation both backends share.
+
+A backend supplies its connections and transactions (`_write`, `_read`), its
+claims, and how it announces status changes to other processes; the statements
+come from `queries.py` in the backend's parameter style.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+from stackflow.errors import ExecutionNotFound, LeaseLost, NotResumable, StoreError
+from stackflow.records import Execution, ExecutionStatus, WorkflowRecord
+from stackflow.store import rows
+from stackflow.store.base import (
+    NO_LIMITS,
+    ClaimLimits,
+    JobRow,
+    Lease,
+    NewExecution,
+    ScheduleState,
+    StatusChange,
+    WaitRow,
+    WorkflowEntry,
+)
+from stackflow.store.decisions import cancel_outcome, check_resolvable
+from stackflow.store.queries import Queries
+
+T = TypeVar("T")
+
+
+class SqlCursor(Protocol):
+    """What the stores use of a DBAPI cursor (sqlite3 and psycopg alike)."""
+
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class SqlConnection(Protocol):
+    """What the stores use of a DBAPI connection: `execute` returning a cursor."""
+
+    def execute(self, query: Any, params: Any = ...) -> Any: ...
+
+
+def lease_lost(lease: Lease) -> LeaseLost:
+    """The error of a write refused because the execution was claimed since."""
+    return LeaseLost(f"execution {lease.execution_id} was claimed by another process")
+
+
+def _change(lease: Lease, status: ExecutionStatus) -> StatusChange:
+    return StatusChange(lease.execution_id, lease.workflow_name, status)
+
+
+def job_params(lease: Lease, row: JobRow) -> dict[str, Any]:
+    """The parameters of the job statements for `row`, fenced by `lease`."""
+    return {
+        "execution_id": row.execution_id,
+        "fence": lease.fence,
+        "seq": row.seq,
+        "id": row.id,
+        "call_path": row.call_path,
+        "job_name": row.job_name,
+        "stacked_job_name": row.stacked_job_name,
+        "status": str(row.status),
+        "attempt": row.attempt,
+        "version": row.version,
+        "started_at": row.started_at_ms,
+        "finished_at": row.finished_at_ms,
+        "input": row.input_json,
+        "result": row.result_json,
+        "error": row.error_json,
+        "logs": row.logs,
+        "failure_cause": row.failure_cause,
+    }
+
+
+class SqlStore:
+    """The shared operations of the SQLite and PostgreSQL stores."""
+
+    url: str
+    display: str
+    queries: Queries
+    placeholder: str
+    """How the driver writes a named parameter, with `{}` for the name."""
+
+    # what each backend provides
+    def _write(self, work: Callable[[SqlConnection], T]) -> T:
+        """Run `work` in a write transaction and commit it."""
+        raise NotImplementedError
+
+    def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The rows of one read statement."""
+        raise NotImplementedError
+
+    def _announce(self, *changes: StatusChange) -> None:
+        """Tell listening processes about committed status changes (a trigger may do it)."""
+
+    def _claim(
+        self,
+        owner: str,
+        lease_ms: int,
+        now_ms: int,
+        limit: int,
+        limits: ClaimLimits,
+        *,
+        execution_id: str | None = None,
+        workflow_names: Sequence[str] = (),
+    ) -> list[Lease]:
+        """Claim runnable executions (one, or of some workflows) within the caps."""
+        raise NotImplementedError
+
+    # helpers
+    def _in_list(self, prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+        """`IN (...)` placeholders for `values`, and their parameters."""
+        names = [f"{prefix}{index}" for index in range(len(values))]
+        marks = ", ".join(self.placeholder.format(name) for name in names)
+        return marks, dict(zip(names, values, strict=True))
+
+    def _refuse_unless_owned_txn(self, conn: SqlConnection, lease: Lease) -> None:
+        found = conn.execute(
+            self.queries.check_fence, {"execution_id": lease.execution_id, "fence": lease.fence}
+        ).fetchone()
+        if found is None:
+            raise lease_lost(lease)
+
+    # registry
+    def sync_workflows(self, entries: Sequence[WorkflowEntry], now_ms: int) -> None:
+        params = [
+            {
+                "name": entry.name,
+                "id": str(uuid.uuid4()),
+                "main_job": entry.main_job,
+                "job_versions": json.dumps(entry.job_versions, sort_keys=True),
+                "now": now_ms,
+            }
+            for entry in entries
+        ]
+
+        def sync(conn: SqlConnection) -> None:
+            for entry in params:
+                conn.execute(self.queries.sync_workflow, entry)
+
+        if params:
+            self._write(sync)
+
+    def list_workflow_records(self) -> list[WorkflowRecord]:
+        return [rows.workflow_record(row) for row in self._read(self.queries.list_workflows)]
+
+    def job_versions_used(self, workflow_name: str) -> dict[str, set[str]]:
+        found = self._read(self.queries.versions_used, {"workflow_name": workflow_name})
+        return rows.versions_by_job(found)
+
+    # executions
+    def create_execution(self, new: NewExecution) -> str:
+        params = {
+            "id": new.id,
+            "workflow_name": new.workflow_name,
+            "invoker": new.invoker_json,
+            "key": new.idempotency_key,
+            "now": new.created_at_ms,
+            "arg": new.arg_json,
+        }
+
+        def create(conn: SqlConnection) -> str:
+            if conn.execute(self.queries.insert_execution, params).rowcount == 1:
+                return new.id
+            # a known idempotency key, or this very insert retried after a lost commit
+            found = conn.execute(self.queries.find_existing_execution, params).fetchone()
+            if found is None:
+                raise StoreError(f"execution {new.id} could not be created")
+            return str(found[0])
+
+        execution_id = self._write(create)
+        if execution_id == new.id:
+            self._announce(StatusChange(new.id, new.workflow_name, ExecutionStatus.PENDING))
+        return execution_id
+
+    def find_execution(self, execution_id: str, *, with_jobs: bool = False) -> Execution | None:
+        query = f"{self.queries.select_executions} WHERE e.id = {self.placeholder.format('id')}"
+        found = self._read(query, {"id": execution_id})
+        if not found:
+            return None
+        jobs = self.load_job_rows(execution_id) if with_jobs else ()
+        return rows.execution_from_row(found[0], jobs)
+
+    def list_executions(
+        self,
+        *,
+        workflow_name: str | None = None,
+        statuses: Sequence[ExecutionStatus] = (),
+        limit: int | None = None,
+    ) -> list[Execution]:
+        where, params = [], {}
+        if workflow_name is not None:
+            where.append(f"e.workflow_name = {self.placeholder.format('workflow_name')}")
+            params["workflow_name"] = workflow_name
+        if statuses:
+            marks, named = self._in_list("status", [str(status) for status in statuses])
+            where.append(f"e.status IN ({marks})")
+            params.update(named)
+        query = self.queries.select_executions
+        if where:
+            query += f" WHERE {' AND '.join(where)}"
+        query += " ORDER BY e.created_at DESC, e.id DESC"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        return [rows.execution_from_row(row) for row in self._read(query, params)]
+
+    def claim_execution(
+        self,
+        execution_id: str,
+        owner: str,
+        lease_ms: int,
+        now_ms: int,
+        limits: ClaimLimits = NO_LIMITS,
+    ) -> Lease | None:
+        leases = self._claim(owner, lease_ms, now_ms, 1, limits, execution_id=execution_id)
+        return leases[0] if leases else None
+
+    def claim_runnable(
+        self,
+        owner: str,
+        lease_ms: int,
+        now_ms: int,
+        limit: int,
+        workflow_names: Sequence[str],
+        limits: ClaimLimits = NO_LIMITS,
+    ) -> list[Lease]:
+        if not workflow_names or limit < 1:
+            return []
+        return self._claim(owner, lease_ms, now_ms, limit, limits, workflow_names=workflow_names)
+
+    def next_wake_ms(self, workflow_names: Sequence[str]) -> int | None:
+        if not workflow_names:
+            return None
+        marks, params = self._in_list("name", list(workflow_names))
+        found = self._read(self.queries.next_wake.replace("{names}", marks), params)
+        return int(found[0][0]) if found and found[0][0] is not None else None
+
+    def renew_leases(
+        self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
+    ) -> None:
+        if not execution_ids:
+            return
+        marks, params = self._in_list("id", sorted(execution_ids))
+        params.update(owner=owner, lease_ms=lease_ms, now=now_ms)
+        query = self.queries.renew_leases.replace("{ids}", marks)
+        self._write(lambda conn: conn.execute(query, params))
+
+    def release_execution(self, lease: Lease, now_ms: int) -> None:
+        params = {"execution_id": lease.execution_id, "fence": lease.fence, "now": now_ms}
+        released = self._write(
+            lambda conn: conn.execute(self.queries.release_execution, params).rowcount
+        )
+        if released:
+            self._announce(
+                StatusChange(
+                    lease.execution_id, lease.workflow_name, ExecutionStatus.PENDING_RESUME
+                )
+            )
+
+    def mark_resumable(self, execution_id: str, now_ms: int) -> None:
+        def mark(conn: SqlConnection) -> str:
+            params = {"id": execution_id, "now": now_ms}
+            if conn.execute(self.queries.mark_resumable, params).rowcount:
+                return self._workflow_of_txn(conn, execution_id)
+            if conn.execute(self.queries.execution_exists, params).fetchone() is None:
+                raise ExecutionNotFound(execution_id)
+            raise NotResumable(execution_id)
+
+        workflow_name = self._write(mark)
+        self._announce(StatusChange(execution_id, workflow_name, ExecutionStatus.PENDING_RESUME))
+
+    def _workflow_of_txn(self, conn: SqlConnection, execution_id: str) -> str:
+        query = f"SELECT workflow_name FROM executions WHERE id = {self.placeholder.format('id')}"
+        return str(conn.execute(query, {"id": execution_id}).fetchone()[0])
+
+    def finish_execution(
+        self,
+        lease: Lease,
+        main_job: JobRow,
+        *,
+        main_job_recorded: bool,
+        status: ExecutionStatus,
+        now_ms: int,
+        wake_at_ms: int | None = None,
+    ) -> None:
+        retrying = status == ExecutionStatus.PENDING_RETRY
+        params = {
+            "execution_id": lease.execution_id,
+            "fence": lease.fence,
+            "status": str(status),
+            "now": now_ms,
+            "finished_at": None if retrying else now_ms,
+            "wake_at": wake_at_ms,
+            "retried": 1 if retrying else 0,
+            "result": main_job.result_json if status == ExecutionStatus.SUCCESS else None,
+            "error": None if status == ExecutionStatus.SUCCESS else main_job.error_json,
+        }
+
+        def finish(conn: SqlConnection) -> None:
+            self.write_job_txn(conn, lease, main_job, main_job_recorded)
+            if not conn.execute(self.queries.finish_execution, params).rowcount:
+                raise lease_lost(lease)
+
+        self._write(finish)
+        self._announce(_change(lease, status))
+
+    # job executions
+    def load_job_rows(self, execution_id: str) -> list[JobRow]:
+        found = self._read(self.queries.select_jobs, {"execution_id": execution_id})
+        return [rows.job_row(row) for row in found]
+
+    def abandon_unfinished_jobs(self, lease: Lease, error_json: str, now_ms: int) -> int:
+        params = {
+            "execution_id": lease.execution_id,
+            "fence": lease.fence,
+            "now": now_ms,
+            "error": error_json,
+        }
+
+        def abandon(conn: SqlConnection) -> int:
+            self._refuse_unless_owned_txn(conn, lease)
+            return int(conn.execute(self.queries.abandon_jobs, params).rowcount)
+
+        return self._write(abandon)
+
+    def record_job_start(self, lease: Lease, row: JobRow) -> None:
+        self._write(lambda conn: self.write_job_txn(conn, lease, row, False))
+
+    def record_job_result(self, lease: Lease, row: JobRow, *, started_recorded: bool) -> None:
+        self._write(lambda conn: self.write_job_txn(conn, lease, row, started_recorded))
+
+    def record_job_result_txn(
+        self, connection: Any, lease: Lease, row: JobRow, *, started_recorded: bool
+    ) -> None:
+        self.write_job_txn(connection, lease, row, started_recorded)
+
+    def write_job_txn(self, conn: SqlConnection, lease: Lease, row: JobRow, update: bool) -> None:
+        """Insert or update a job row inside the caller's transaction, fenced by `lease`."""
+        params = job_params(lease, row)
+        statement = self.queries.update_job if update else self.queries.insert_job
+        if conn.execute(statement, params).rowcount == 1:
+            return
+        found = conn.execute(self.queries.write_outcome, params).fetchone()
+        owned, existing = found if found else (None, None)
+        if owned is None:
+            raise lease_lost(lease)
+        if not update and existing != row.id:
+            raise StoreError(
+                f"job execution #{row.seq} of execution {row.execution_id} already exists"
+            )
+
+    # waits
+    def load_waits(self, execution_id: str) -> list[WaitRow]:
+        found = self._read(self.queries.select_waits, {"execution_id": execution_id})
+        return [rows.wait_row(row) for row in found]
+
+    def record_wait(self, lease: Lease, wait: WaitRow) -> None:
+        params = {
+            "execution_id": wait.execution_id,
+            "fence": lease.fence,
+            "call_path": wait.call_path,
+            "kind": wait.kind,
+            "key": wait.key,
+            "payload": wait.payload_json,
+            "result": wait.result_json,
+            "wake_at": wait.wake_at_ms,
+            "created_at": wait.created_at_ms,
+            "resolved_at": wait.resolved_at_ms,
+        }
+
+        def record(conn: SqlConnection) -> None:
+            if not conn.execute(self.queries.insert_wait, params).rowcount:
+                self._refuse_unless_owned_txn(conn, lease)  # else: recorded by a retry
+
+        self._write(record)
+
+    def park_execution(self, lease: Lease, wake_at_ms: int | None, now_ms: int) -> None:
+        params = {
+            "execution_id": lease.execution_id,
+            "fence": lease.fence,
+            "wake_at": wake_at_ms,
+            "now": now_ms,
+        }
+        parked = self._write(
+            lambda conn: conn.execute(self.queries.park_execution, params).rowcount
+        )
+        if not parked:
+            raise lease_lost(lease)
+        self._announce(
+            StatusChange(lease.execution_id, lease.workflow_name, ExecutionStatus.WAITING)
+        )
+
+    def resolve_wait(self, execution_id: str, key: str, result_json: str, now_ms: int) -> None:
+        params = {"id": execution_id, "key": key, "result": result_json, "now": now_ms}
+
+        def resolve(conn: SqlConnection) -> str:
+            found = conn.execute(self.queries.lock_execution, params).fetchone()
+            if found is None:
+                raise ExecutionNotFound(execution_id)
+            waits = conn.execute(self.queries.waits_at_key, params).fetchall()
+            check_resolvable(execution_id, key, found[0], [row[0] for row in waits])
+            conn.execute(self.queries.resolve_wait, params)
+            conn.execute(self.queries.resume_resolved, params)
+            return self._workflow_of_txn(conn, execution_id)
+
+        workflow_name = self._write(resolve)
+        self._announce(StatusChange(execution_id, workflow_name, ExecutionStatus.PENDING_RESUME))
+
+    # cancel
+    def request_cancel(self, execution_id: str, now_ms: int) -> ExecutionStatus:
+        params = {"id": execution_id, "now": now_ms}
+
+        def cancel(conn: SqlConnection) -> tuple[ExecutionStatus, str]:
+            found = conn.execute(self.queries.lock_execution, params).fetchone()
+            if found is None:
+                raise ExecutionNotFound(execution_id)
+            status = cancel_outcome(execution_id, found[0], found[1], found[2])
+            if status == ExecutionStatus.CANCELED:
+                conn.execute(self.queries.cancel_at_once, params)
+            else:
+                conn.execute(self.queries.cancel_later, params)
+            return status, self._workflow_of_txn(conn, execution_id)
+
+        status, workflow_name = self._write(cancel)
+        if status == ExecutionStatus.CANCELED:
+            self._announce(StatusChange(execution_id, workflow_name, status))
+        return status
+
+    def cancel_requested(self, execution_ids: Sequence[str]) -> set[str]:
+        if not execution_ids:
+            return set()
+        marks, params = self._in_list("id", list(execution_ids))
+        found = self._read(self.queries.cancel_requested.replace("{ids}", marks), params)
+        return {row[0] for row in found}
+
+    # schedules and workers
+    def schedule_first_seen(self, name: str, now_ms: int) -> int:
+        params = {"name": name, "now": now_ms}
+
+        def first_seen(conn: SqlConnection) -> int:
+            conn.execute(self.queries.schedule_seen, params)
+            return int(conn.execute(self.queries.schedule_first_seen, params).fetchone()[0])
+
+        return self._write(first_seen)
+
+    def record_schedule_error(self, name: str, message: str, now_ms: int) -> None:
+        params = {"name": name, "error": message, "now": now_ms}
+
+        def record(conn: SqlConnection) -> None:
+            conn.execute(self.queries.schedule_seen, params)
+            conn.execute(self.queries.schedule_error, params)
+
+        self._write(record)
+
+    def schedule_states(self) -> dict[str, ScheduleState]:
+        found = self._read(self.queries.schedule_states)
+        return {row[0]: ScheduleState(row[0], int(row[1]), row[2], row[3]) for row in found}
+
+    def register_worker(self, worker_id: str, info: str, now_ms: int) -> None:
+        params = {"id": worker_id, "info": info, "now": now_ms}
+        self._write(lambda conn: conn.execute(self.queries.register_worker, params))
+
+    def remove_worker(self, worker_id: str) -> None:
+        self._write(lambda conn: conn.execute(self.queries.remove_worker, {"id": worker_id}))
+
+    def live_worker_count(self, now_ms: int, stale_ms: int) -> int:
+        found = self._read(self.queries.live_workers, {"since": now_ms - stale_ms})
+        return int(found[0][0])
+
+    # claims, for the backends
+    def _claim_candidates_txn(
+        self,
+        conn: SqlConnection,
+        params: dict[str, Any],
+        *,
+        execution_id: str | None,
+        workflow_names: Sequence[str],
+    ) -> list[Any]:
+        """(id, workflow name) of runnable executions, oldest first (the caller locks)."""
+        scope, extra = "", {}
+        if execution_id is not None:
+            scope = f"AND id = {self.placeholder.format('id')}"
+            extra["id"] = execution_id
+        if workflow_names:
+            marks, extra = self._in_list("name", list(workflow_names))
+            scope = f"AND workflow_name IN ({marks})"
+        query = self.queries.claim_candidates.replace("{scope}", scope)
+        return list(conn.execute(query, {**params, **extra}).fetchall())
+
+    def _claim_one_txn(
+        self, conn: SqlConnection, execution_id: str, params: dict[str, Any]
+    ) -> Lease:
+        found = conn.execute(self.queries.claim_one, {**params, "id": execution_id}).fetchone()
+        return rows.lease(found, params["owner"])
