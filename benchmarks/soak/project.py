@@ -28,9 +28,9 @@ WORKFLOW = textwrap.dedent(
     from stackflow.tailordb import get_db
 
     try:
+        from stackflow.definitions.runner import current_runner
+    except ImportError:  # the package before its restructuring
         from stackflow.context import current_runner
-    except ImportError:  # the package as restructured
-        from stackflow.definitions.context import current_runner
 
     _local = threading.local()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from reliability_kit import stackflow, store_rows, write_project
 
 FLOW = """
@@ -17,8 +16,6 @@ hello = create_workflow_job(name="hello", body=_hello)
 workflow = create_workflow(name="hello", main_job=hello)
 """
 
-MISSING_SOURCE = "issue 17 #1: db copy creates a missing source and reports success"
-
 
 def _destination_with_executions(root: Path, url: str) -> int:
     write_project(root, url, {"hello.py": FLOW})
@@ -30,7 +27,6 @@ def _destination_with_executions(root: Path, url: str) -> int:
     return len(store_rows(url, "SELECT id FROM executions"))
 
 
-@pytest.mark.xfail(strict=True, reason=MISSING_SOURCE)
 def test_force_copy_from_a_missing_source_deletes_nothing(tmp_path: Path, store_url: str) -> None:
     held = _destination_with_executions(tmp_path / "dst", store_url)
     missing = tmp_path / "typo-missing.db"
@@ -44,7 +40,6 @@ def test_force_copy_from_a_missing_source_deletes_nothing(tmp_path: Path, store_
     assert str(missing) in line and "Copied" not in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=MISSING_SOURCE)
 def test_copy_from_a_missing_source_is_an_error(tmp_path: Path, sqlite_url: str) -> None:
     missing = tmp_path / "typo-missing.db"
 

@@ -90,9 +90,6 @@ def _done(root: Path, execution_id: str) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(
-    strict=True, reason="issue 17 #6: concurrent first opens of a fresh SQLite store collide"
-)
 def test_workers_and_a_start_opening_a_fresh_sqlite_store_together(tmp_path: Path) -> None:
     """Every process reaches the empty store before any of them migrates it.
 

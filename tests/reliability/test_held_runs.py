@@ -50,7 +50,6 @@ def _reclaimed(url: str, execution_id: str) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 17 #11: a stale run's cleanup untracks the live run")
 def test_the_live_run_keeps_its_lease_after_the_stale_run_ends(
     tmp_path: Path, store_url: str, workers: Workers
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from reliability_kit import stackflow, write_project
 
 FLOW = """
@@ -35,9 +34,6 @@ def _use(root: Path, called: str) -> None:
     (root / "workflows" / "repair.py").write_text(FLOW.replace("CALLED", called))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 17 #4: resume after non-determinism replays a stale failure"
-)
 def test_resume_after_nondeterminism_runs_the_failed_child_again(
     tmp_path: Path, store_url: str
 ) -> None:

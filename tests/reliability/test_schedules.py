@@ -67,9 +67,6 @@ def _start_hello(root: Path) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True, reason="issue 17 #2: a raising schedule args function kills workers"
-)
 def test_a_raising_schedule_does_not_stop_the_worker(
     tmp_path: Path, store_url: str, workers: Workers
 ) -> None:
@@ -117,9 +114,6 @@ def test_check_reports_a_schedule_s_unknown_machine_user(tmp_path: Path, sqlite_
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True, reason="issue 17 #3: a schedule's unknown machine user blocks claims"
-)
 def test_a_schedule_s_unknown_machine_user_never_blocks_claims(
     tmp_path: Path, store_url: str, workers: Workers
 ) -> None:
