@@ -82,7 +82,7 @@ class Soak:
     def run(self) -> float:
         """Start the workers and the starters, kill and pause, drain; the seconds it took."""
         began = time.monotonic()
-        self.engine.store  # noqa: B018  (migrate once here, before the workers open it)
+        self._migrate()
         self.pool.start_all()
         self._wait_ready()
         starters = [
@@ -101,6 +101,23 @@ class Soak:
             self._drain()
             self.pool.stop_all()
         return time.monotonic() - began
+
+    def _migrate(self) -> None:
+        """Migrate the store and TailorDB once, before any worker starts, as a deployment does.
+
+        (Concurrent first migrations are tested on their own: tests/reliability.)
+        """
+        self.engine.store  # noqa: B018  (opening the store migrates it)
+        done = subprocess.run(
+            [sys.executable, "-m", "stackflow", "db", "migrate"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"stackflow db migrate failed: {done.stderr.strip()}")
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_SECONDS
