@@ -6,6 +6,7 @@ from stackflow.definitions.jobs import WorkflowJob, create_workflow_job, workflo
 from stackflow.definitions.policies import ConcurrencyPolicy, RetryPolicy
 from stackflow.definitions.schedules import Schedule, create_schedule
 from stackflow.definitions.waitpoints import WaitPoint, create_wait_point
+from stackflow.definitions.webhooks import Webhook, create_webhook
 from stackflow.definitions.workflows import Workflow, create_workflow
 from stackflow.engine.engine import Engine
 from stackflow.errors import (
@@ -42,10 +43,12 @@ __all__ = [
     "StackflowError",
     "WaitPoint",
     "WaitPointError",
+    "Webhook",
     "Workflow",
     "WorkflowJob",
     "create_schedule",
     "create_wait_point",
+    "create_webhook",
     "create_workflow",
     "create_workflow_job",
     "workflow_job",

@@ -34,3 +34,14 @@ def new_id() -> str:
     value = millis << 80 | 0x7 << 76 | high << 64 | 0x2 << 62 | low
     text = f"{value:032x}"
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def job_execution_id(execution_id: str, seq: int) -> str:
+    """The id of job execution number `seq` of an execution, derived (never stored).
+
+    The execution's UUID with `seq` mixed into its random bits: unique within the
+    execution, and a UUID like the rest (the store keeps only (execution_id, seq)).
+    """
+    value = int(execution_id.replace("-", ""), 16) ^ (seq & ((1 << 62) - 1))
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -13,6 +13,10 @@ from stackflow.errors import ConfigError
 
 CONFIG_FILE_NAME = "stackflow.toml"
 CONFIG_PATH_VARIABLE = "STACKFLOW_CONFIG"
+TOKEN_VARIABLE = "STACKFLOW_TOKEN"
+"""The API token of `stackflow serve` (before `[serve] token`)."""
+LOOPBACK_ONLY_VARIABLE = "STACKFLOW_SERVE_LOOPBACK"
+"""`1`: the web app answers only loopback Host headers (it listens on a loopback address)."""
 DATABASE_URL_VARIABLE = "STACKFLOW_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///.stackflow/state.db"
 DEFAULT_WORKFLOW_FILES = ("workflows/**/*.py",)
@@ -25,6 +29,8 @@ DEFAULT_MAX_CONCURRENT_EXECUTIONS = 50
 DEFAULT_MAX_CONCURRENT_PER_WORKFLOW = 20
 """Running executions of one workflow without a concurrency_policy (Tailor's default)."""
 SQLITE_SYNCHRONOUS_MODES = ("NORMAL", "FULL", "OFF")
+DEFAULT_SERVE_HOST = "127.0.0.1"
+DEFAULT_SERVE_PORT = 8765
 
 _SQLITE_PREFIX = "sqlite:///"
 _TYPE_NAMES = {str: "string", int: "int", float: "float", bool: "bool", list: "list", dict: "table"}
@@ -60,6 +66,15 @@ class EngineSettings:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """The `[serve]` table: where `stackflow serve` listens and the API token it requires."""
+
+    host: str = DEFAULT_SERVE_HOST
+    port: int = DEFAULT_SERVE_PORT
+    token: str | None = None
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """A loaded `stackflow.toml`; `root` is the directory holding it."""
 
@@ -73,6 +88,7 @@ class ProjectConfig:
     machine_users: dict[str, MachineUser] = field(default_factory=dict)
     db: dict[str, DbNamespace] = field(default_factory=dict)
     engine: EngineSettings = field(default_factory=EngineSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
 
 def display_path(path: Path) -> str:
@@ -143,6 +159,7 @@ def _read_project(table: _Table, config_path: Path) -> ProjectConfig:
         machine_users=table.table("machine_users").each_table(_read_machine_user),
         db=table.table("db").each_table(lambda name, t: _read_db(name, t, root)),
         engine=_read_engine(table.table("engine")),
+        serve=_read_serve(table.table("serve")),
     )
     workflow.done()
     table.done()
@@ -183,6 +200,17 @@ def _read_engine(table: _Table) -> EngineSettings:
         max_concurrent_per_workflow=table.positive_int(
             "max_concurrent_per_workflow", DEFAULT_MAX_CONCURRENT_PER_WORKFLOW
         ),
+    )
+    table.done()
+    return settings
+
+
+def _read_serve(table: _Table) -> ServeSettings:
+    port = table.positive_int("port", DEFAULT_SERVE_PORT)
+    if port > 65535:
+        table.fail("port", "must be a port number (1-65535)")
+    settings = ServeSettings(
+        host=table.string("host") or DEFAULT_SERVE_HOST, port=port, token=table.string("token")
     )
     table.done()
     return settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -37,6 +38,14 @@ _ENCODER = json.JSONEncoder(
     allow_nan=False,
 )
 _DECODER = json.JSONDecoder()
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """`text` storable as UTF-8: a lone surrogate becomes its escape (`\\ud800`)."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def encode(value: Any, *, what: str = "value") -> str:
@@ -46,10 +55,15 @@ def encode(value: Any, *, what: str = "value") -> str:
     type found when the value is not JSON.
     """
     try:
-        return _ENCODER.encode(value)
+        text = _ENCODER.encode(value)
     except (TypeError, ValueError, RecursionError):
         path, found = _find_non_json(value, "<root>", set()) or ("<root>", type(value).__name__)
         raise JsonValueError(f"{what} is not JSON: at {path}: {found} is not a JSON type") from None
+    if _SURROGATE.search(text) is not None:
+        raise JsonValueError(
+            f"{what} is not valid UTF-8: a string in it holds a lone surrogate such as '\\ud800'"
+        )
+    return text
 
 
 _SCAN = _DECODER.scan_once  # type: ignore[attr-defined]

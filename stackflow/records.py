@@ -99,6 +99,14 @@ class JobExecution:
 
 
 @dataclass(frozen=True)
+class WaitingFor:
+    """The wait point a WAITING execution waits at, and the payload its job gave it."""
+
+    key: str
+    payload: Any
+
+
+@dataclass(frozen=True)
 class Execution:
     """One run of a workflow, with its job executions (oldest first)."""
 
@@ -116,6 +124,8 @@ class Execution:
     job_execution_count: int = 0
     wake_at: datetime | None = None
     cancel_requested: bool = False
+    waiting_for: WaitingFor | None = None
+    """Of a WAITING execution: the wait point it waits at (None while it sleeps)."""
 
     @property
     def is_settled(self) -> bool:

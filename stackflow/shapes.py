@@ -6,7 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from stackflow.jsonvalue import format_datetime
-from stackflow.records import Execution, JobExecution, WorkflowDetail, WorkflowSummary
+from stackflow.records import (
+    Execution,
+    ExecutionStatus,
+    JobExecution,
+    WorkflowDetail,
+    WorkflowSummary,
+)
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -28,6 +34,11 @@ def execution_json(execution: Execution, *, with_jobs: bool = False) -> dict[str
         "error": execution.error,
         "invoker": execution.invoker,
     }
+    if execution.waiting_for is not None:
+        waiting = execution.waiting_for
+        shaped["waitingFor"] = {"key": waiting.key, "payload": waiting.payload}
+    elif execution.status == ExecutionStatus.WAITING and execution.wake_at is not None:
+        shaped["wakeAt"] = timestamp(execution.wake_at)
     if with_jobs:
         shaped["jobDetails"] = [job_json(job) for job in execution.job_executions]
     return shaped

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
 from stackflow.cli.common import EXIT_FAILED, config_option, json_option, print_json
+from stackflow.definitions.webhooks import Webhook, webhook_json
 from stackflow.project.loader import load_project
 from stackflow.project.project import Project
 
@@ -23,12 +25,29 @@ def _report_breaches(project: Project, as_json: bool) -> None:
         click.echo(str(breach), err=True)
 
 
+def _webhook_line(webhook: Webhook) -> str:
+    unset = "" if webhook.secret() else ", not set"
+    return (
+        f"  webhook {webhook.name}: POST {webhook.path} starts {webhook.workflow.name} "
+        f"(secret from ${webhook.secret_env}{unset})"
+    )
+
+
 def _report_ok(project: Project, as_json: bool) -> None:
     workflows, jobs = len(project.workflows), len(project.jobs)
+    webhooks = sorted(project.webhooks.values(), key=lambda webhook: webhook.name)
     if as_json:
-        print_json({"ok": True, "workflows": workflows, "jobs": jobs})
-    else:
-        click.echo(f"OK: {_plural(workflows, 'workflow')}, {_plural(jobs, 'job')}")
+        shaped: dict[str, Any] = {"ok": True, "workflows": workflows, "jobs": jobs}
+        if webhooks:
+            shaped["webhooks"] = [webhook_json(webhook) for webhook in webhooks]
+        print_json(shaped)
+        return
+    counts = f"{_plural(workflows, 'workflow')}, {_plural(jobs, 'job')}"
+    if webhooks:
+        counts += f", {_plural(len(webhooks), 'webhook')}"
+    click.echo(f"OK: {counts}")
+    for webhook in webhooks:
+        click.echo(_webhook_line(webhook))
 
 
 @click.command("check")

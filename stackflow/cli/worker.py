@@ -20,9 +20,7 @@ def _log(line: str) -> None:
 
 def _install_stop_handlers(worker: Worker) -> None:
     def stop(signum: int, frame: FrameType | None) -> None:
-        if not worker.stopping:
-            _log("Stopping: finishing the running executions (signal again to release them).")
-        worker.request_stop()
+        worker.request_stop()  # only a flag: the worker's loop says it is stopping
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -45,8 +43,9 @@ def worker(concurrency: int, config_path: str | None) -> None:
         running = Worker(engine, concurrency, log=_log)
         _install_stop_handlers(running)
         running.run()
-    if running.abandoned:
-        # Released executions' threads are still running their jobs: leave them behind.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        if running.abandoned:
+            # Released executions' threads are still running their jobs: leave them behind
+            # at once (their writes are refused since the release; the store needs no close).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)

@@ -338,10 +338,17 @@ class Engine:
         status: str | Sequence[str] | None = None,
         *,
         limit: int | None = None,
+        before: str | None = None,
     ) -> list[Execution]:
-        """Executions, newest first, optionally of one workflow and in some statuses."""
+        """Executions, newest first, optionally of one workflow and in some statuses.
+
+        `before` (an execution id, e.g. the last of the previous page) lists only older ones.
+        """
         return self.store.list_executions(
-            workflow_name=workflow_name, statuses=parse_statuses(status), limit=limit
+            workflow_name=workflow_name,
+            statuses=parse_statuses(status),
+            limit=limit,
+            before=before,
         )
 
     # changing

@@ -16,7 +16,7 @@ from stackflow.definitions.workflows import Workflow
 from stackflow.engine.job_run import JobRun
 from stackflow.engine.replay import History
 from stackflow.errors import PayloadTooLarge
-from stackflow.jsonvalue import encode
+from stackflow.jsonvalue import encode, valid_text
 from stackflow.records import ErrorInfo, ExecutionStatus, Invoker, JobStatus
 from stackflow.signals import Canceled, Suspend
 from stackflow.store.base import WORKER_LOST_ERROR, Lease, Store
@@ -110,7 +110,7 @@ class ExecutionRun:
         return self._finish(main, ExecutionStatus(main.row.status.value))
 
     def _finish(self, main: JobRun, status: ExecutionStatus) -> ExecutionStatus:
-        main.row.logs = main.log.text()
+        main.row.logs = valid_text(main.log.text())
         wake_at_ms = None
         policy = self.workflow.retry_policy
         if status == ExecutionStatus.FAILED and policy and self.retries_done < policy.max_retries:

@@ -7,6 +7,7 @@ import concurrent.futures
 import contextvars
 import itertools
 import json
+import re
 import threading
 import time
 import traceback
@@ -16,7 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from stackflow.asyncbridge import run_sync
-from stackflow.clock import new_id, now_ms
+from stackflow.clock import job_execution_id, now_ms
 from stackflow.definitions.context import JobContext
 from stackflow.definitions.handles import JobHandle, completed_handle, failed_handle
 from stackflow.definitions.jobs import WorkflowJob
@@ -30,7 +31,7 @@ from stackflow.errors import (
     NonDeterminismError,
     StackDepthExceeded,
 )
-from stackflow.jsonvalue import decode
+from stackflow.jsonvalue import decode, valid_text
 from stackflow.logs import JobLog, current_log
 from stackflow.records import ErrorInfo, Invoker, JobStatus
 from stackflow.signals import Canceled, Suspend
@@ -44,12 +45,21 @@ MAX_STACK_DEPTH = 64
 CANCELED_ERROR: ErrorInfo = {"type": "Canceled", "message": "the execution was canceled"}
 
 
+PASSED_ON = re.compile(r"^Job '(?P<job>.*?)' failed: (?P<type>[^:\s]+): (?P<message>.*)$", re.S)
+"""The message of a JobFailed: a child that failed because its own child did passes on
+the failure where it began (one `Job 'x' failed:` however deep, not one per level)."""
+
+
 def job_failed_from_error(job_name: str, error: ErrorInfo) -> JobFailed:
     """The JobFailed a parent sees for a child that failed with `error`."""
+    error_type, message = error.get("type", "Error"), error.get("message", "")
+    passed_on = PASSED_ON.match(message) if error_type == JobFailed.__name__ else None
+    if passed_on is not None:
+        job_name, error_type, message = passed_on["job"], passed_on["type"], passed_on["message"]
     return JobFailed(
         job_name,
-        error.get("type", "Error"),
-        error.get("message", ""),
+        error_type,
+        message,
         stacked_job_name=error.get("stackedJobName"),
         traceback=error.get("traceback"),
     )
@@ -314,6 +324,8 @@ class JobRun:
             raise
         except Exception as error:
             self._fail(error)
+        except (KeyboardInterrupt, SystemExit) as error:  # raised by the body, not at us
+            self._fail(error)
         finally:
             current_log.reset(log_token)
             current_runner.reset(runner_token)
@@ -439,8 +451,8 @@ class JobRun:
         origin = error if isinstance(error, JobFailed) else None
         info: ErrorInfo = {
             "type": type(error).__name__,
-            "message": str(error),
-            "traceback": _traceback_text(error, origin),
+            "message": valid_text(_message(error)),
+            "traceback": valid_text(_traceback_text(error, origin)),
             "stackedJobName": origin.stacked_job_name if origin else self.row.stacked_job_name,
         }
         self.row.error_json = json.dumps(info)
@@ -472,7 +484,7 @@ class JobRun:
         """Write this attempt's outcome (or its WAITING state) to the store."""
         if self.result_recorded:
             return
-        self.row.logs = self.log.text()
+        self.row.logs = valid_text(self.log.text())
         self.record_with(
             lambda recorded: self.run.store.record_job_result(
                 self.run.lease, self.row, started_recorded=recorded
@@ -489,8 +501,9 @@ class JobRun:
 def _new_row(
     run: ExecutionRun, job: WorkflowJob, path: str, stacked: str, input_json: str, attempt: int
 ) -> JobRow:
+    seq = run.next_seq()
     return JobRow(
-        id=new_id(),
+        id=job_execution_id(run.lease.execution_id, seq),
         execution_id=run.lease.execution_id,
         call_path=path,
         job_name=job.name,
@@ -500,7 +513,7 @@ def _new_row(
         version=job.version,
         started_at_ms=now_ms(),
         input_json=input_json,
-        seq=run.next_seq(),
+        seq=seq,
     )
 
 
@@ -511,8 +524,23 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+REACHED = "\nThat failure reached this job as:\n"
+
+
 def _traceback_text(error: BaseException, origin: JobFailed | None) -> str:
+    """This job's traceback, after the one where the failure began (not the whole chain of
+    jobs it went through: a record stays small however deep the jobs called each other)."""
     own = "".join(traceback.format_exception(error))
     if origin is not None and origin.traceback:
-        return f"{origin.traceback}\nThat failure reached this job as:\n{own}"
+        return f"{origin.traceback.split(REACHED, 1)[0]}{REACHED}{own}"
     return own
+
+
+def _message(error: BaseException) -> str:
+    """The error's message; one that cannot be printed, or an exit, still says what it was."""
+    if isinstance(error, KeyboardInterrupt | SystemExit):
+        return f"{error!r} raised by the job"
+    try:
+        return str(error)
+    except Exception:
+        return "unprintable exception"

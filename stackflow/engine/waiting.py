@@ -83,6 +83,7 @@ class Waiter:
         self._started = time.monotonic()
         self._local: LocalRun | None = None
         self._ran_here = False
+        self._looked = False
 
     def wait(self) -> Execution:
         """Wait; on a timeout or an interrupt give back what this process claimed."""
@@ -97,13 +98,14 @@ class Waiter:
     def _wait(self, changed: threading.Event) -> Execution:
         while True:
             changed.clear()
-            execution = self.engine.store.find_execution(
-                self.execution_id, with_jobs=self.on_progress is not None
-            )
+            # jobs are read on the first look (often already settled) and for progress
+            with_jobs = self.on_progress is not None or not self._looked
+            self._looked = True
+            execution = self.engine.store.find_execution(self.execution_id, with_jobs=with_jobs)
             if execution is None:
                 raise ExecutionNotFound(self.execution_id)
             if execution.is_settled:
-                return self.engine.get_execution(self.execution_id)
+                return execution if with_jobs else self.engine.get_execution(self.execution_id)
             if self._run_here_now():
                 continue
             self._report(execution)

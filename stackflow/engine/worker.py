@@ -16,7 +16,12 @@ from stackflow.jsonvalue import format_datetime
 from stackflow.records import ExecutionStatus
 from stackflow.store.base import Lease, StatusChange
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 20
+"""As many as one workflow may run at once by default (`max_concurrent_per_workflow`).
+
+Measured in docs/benchmarks.md: on PostgreSQL more executions in flight share each
+commit (group commit); on SQLite the one writer is never idle.
+"""
 WORK_STATUSES = frozenset({ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME})
 """A change to one of these is new work to claim."""
 DUE_STATUSES = frozenset({ExecutionStatus.PENDING_RETRY, ExecutionStatus.WAITING})
@@ -115,7 +120,10 @@ class Worker:
                 if not self._held:
                     return
                 if not announced:
-                    self.log(f"{_stamp()} stopping: finishing {len(self._held)} execution(s)")
+                    self.log(
+                        f"{_stamp()} Stopping: finishing {len(self._held)} running "
+                        "execution(s) (signal again to release them)."
+                    )
                     announced = True
             else:
                 self._claim_logging_errors(pool)

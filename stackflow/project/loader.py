@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from stackflow.config import ProjectConfig, load_config
 from stackflow.definitions.jobs import WorkflowJob
 from stackflow.definitions.schedules import Schedule
+from stackflow.definitions.webhooks import Webhook
 from stackflow.definitions.workflows import Workflow
 from stackflow.errors import ConfigError, ProjectLoadError
 from stackflow.module_names import module_name
@@ -22,12 +23,13 @@ from stackflow.project import rules
 from stackflow.project.project import Project
 from stackflow.project.reachability import reachable_jobs
 from stackflow.project.rules import Breach, Locator, display_path
+from stackflow.project.webhook_rules import module_webhooks, webhook_breaches
 
 if TYPE_CHECKING:
     from stackflow.tailordb.registry import TailorDB
 
 T = TypeVar("T")
-N = TypeVar("N", WorkflowJob, Workflow, Schedule)
+N = TypeVar("N", WorkflowJob, Workflow, Schedule, Webhook)
 
 _load_lock = threading.Lock()
 _roots_on_path: list[str] = []
@@ -237,6 +239,9 @@ def _build(
         schedules=_by_name(_distinct(_module_schedules(modules))),
     )
     project.breaches.extend(_rule_breaches(project, modules, jobs, workflows))
+    webhooks = module_webhooks(modules)
+    project.webhooks = _by_name(webhooks)
+    project.breaches.extend(webhook_breaches(webhooks, config.machine_users, config.root))
     return project
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from stackflow.config import ProjectConfig
 from stackflow.definitions.jobs import WorkflowJob
 from stackflow.definitions.schedules import Schedule
+from stackflow.definitions.webhooks import Webhook
 from stackflow.definitions.workflows import Workflow
 from stackflow.errors import ProjectLoadError, UnknownWorkflow
 from stackflow.project.reachability import reachable_jobs
@@ -31,6 +32,7 @@ class Project:
     breaches: list[Breach]
     tailordb: TailorDB | None = None
     schedules: dict[str, Schedule] = field(default_factory=dict)
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
     _job_functions: dict[int, dict[str, WorkflowJob]] = field(default_factory=dict, repr=False)
 
     @property

@@ -202,8 +202,12 @@ class Store(Protocol):
         workflow_name: str | None = None,
         statuses: Sequence[ExecutionStatus] = (),
         limit: int | None = None,
+        before: str | None = None,
     ) -> list[Execution]:
-        """Executions, newest first."""
+        """Executions, newest first; `before` (an execution id) pages to those older than it.
+
+        An unknown `before` id lists nothing.
+        """
         ...
 
     def claim_execution(

@@ -111,10 +111,11 @@ class _PostgresSide:
     def __init__(self, url: str) -> None:
         import psycopg
 
-        from stackflow.store.postgres import display_url
+        from stackflow.store.postgres import display_url, read_uuids_as_text
 
         self.display = display_url(url)
         self._conn = psycopg.connect(url)
+        read_uuids_as_text(self._conn)
 
     def columns(self, table: str) -> list[str]:
         found = self._conn.execute(

@@ -43,16 +43,26 @@ def within_limits(
 
 
 def check_resolvable(
-    execution_id: str, key: str, status: str, resolved_at: Sequence[int | None]
+    execution_id: str,
+    key: str,
+    status: str,
+    resolved_at: Sequence[int | None],
+    waiting_at: Sequence[str] = (),
 ) -> None:
-    """Raise WaitPointError unless the execution waits, unresolved, at wait point `key`."""
+    """Raise WaitPointError unless the execution waits, unresolved, at wait point `key`.
+
+    `waiting_at`: the keys of its wait points still unresolved, named in the error.
+    """
     pending = [at for at in resolved_at if at is None]
     if resolved_at and not pending:
         raise WaitPointError(
             f"Wait point '{key}' of execution '{execution_id}' was already resolved."
         )
     if status != ExecutionStatus.WAITING or not pending:
-        raise WaitPointError(f"Execution '{execution_id}' is not waiting at wait point '{key}'.")
+        where = f"; it waits at {', '.join(repr(k) for k in waiting_at)}" if waiting_at else ""
+        raise WaitPointError(
+            f"Execution '{execution_id}' is not waiting at wait point '{key}'{where}."
+        )
 
 
 def cancel_outcome(

@@ -10,11 +10,13 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from stackflow.errors import StoreError
+from stackflow.errors import LeaseLost, StoreError
 from stackflow.store import rows
 from stackflow.store.base import ChangeListener, ClaimLimits, Lease, StatusChange
+from stackflow.store.group_commit import GroupCommit, Outcome, Pending, run_each_caught
 from stackflow.store.migrations import migrate_txn
 from stackflow.store.queries import Queries
 from stackflow.store.sql_store import SqlConnection, SqlStore
@@ -41,6 +43,11 @@ CLAIM = (
 QUERIES = Queries.for_dialect(
     named="%({})s", share_lock=" FOR SHARE", row_lock=" FOR UPDATE", lease_now="stackflow_now_ms()"
 )
+
+
+def read_uuids_as_text(conn: Connection) -> None:
+    """Ids are UUID columns on the server and strings everywhere else."""
+    conn.adapters.register_loader("uuid", TextLoader)
 
 
 def display_url(url: str) -> str:
@@ -77,12 +84,14 @@ class PostgresStore(SqlStore):
         self._pool: ConnectionPool[Connection] = ConnectionPool(
             url,
             kwargs={"autocommit": True},
+            configure=read_uuids_as_text,
             min_size=POOL_MIN_SIZE,
             max_size=POOL_MAX_SIZE,
             timeout=POOL_TIMEOUT_SECONDS,
             name="stackflow",
             open=True,
         )
+        self._group_commit = GroupCommit(self._write_together)
 
     def close(self) -> None:
         self._closed = True
@@ -95,11 +104,13 @@ class PostgresStore(SqlStore):
     def connect(self) -> Connection:
         """A new connection of its own (not pooled), in autocommit mode."""
         try:
-            return psycopg.connect(
+            conn = psycopg.connect(
                 self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
             )
         except psycopg.Error as error:
             raise StoreError(f"cannot connect to PostgreSQL at {self.display}: {error}") from None
+        read_uuids_as_text(conn)
+        return conn
 
     def _run(self, work: Callable[[Connection], T]) -> T:
         """Run `work` on a pooled connection, retrying while the server is unreachable."""
@@ -118,12 +129,46 @@ class PostgresStore(SqlStore):
             time.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_DELAY_SECONDS)
 
-    def _write(self, work: Callable[[SqlConnection], T]) -> T:
+    def _write(self, work: Callable[[SqlConnection], T], *, one_statement: bool = False) -> T:
+        if one_statement:
+            return self._run(work)  # autocommit: the statement is its own transaction
+
         def in_transaction(conn: Connection) -> T:
             with conn.transaction():
                 return work(conn)
 
         return self._run(in_transaction)
+
+    def _write_fenced(
+        self, work: Callable[[SqlConnection], T], *, one_statement: bool = False
+    ) -> T:
+        return self._group_commit.write(work, one_statement=one_statement)
+
+    def _write_together(self, batch: list[Pending[Any]]) -> None:
+        """One transaction for a batch of fenced writes; a failure isolates each write."""
+        if len(batch) == 1:
+            only = batch[0]
+            try:
+                only.settle(self._write(only.work, one_statement=only.one_statement))
+            except (Exception, LeaseLost) as error:
+                only.settle(error=error)
+            return
+
+        def in_transaction(conn: Connection) -> list[Outcome]:
+            with conn.transaction():
+                return run_each_caught(batch, conn)
+
+        try:
+            outcomes = self._run(in_transaction)
+        except StoreError:
+            for pending in batch:  # one bad write must not fail the others: each alone
+                try:
+                    pending.settle(self._write(pending.work))
+                except (Exception, LeaseLost) as alone:
+                    pending.settle(error=alone)
+            return
+        for pending, value, failure in outcomes:
+            pending.settle(value, failure)
 
     def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         return self._run(lambda conn: conn.execute(query, params or {}).fetchall())
@@ -168,7 +213,7 @@ class PostgresStore(SqlStore):
             "caps": json.dumps(dict(limits.per_workflow)),
         }
         found = self._run(lambda conn: conn.execute(CLAIM, params).fetchall())
-        ordered = sorted(found, key=lambda row: (row[8], row[0]))
+        ordered = sorted(found, key=lambda row: row[0])  # oldest first
         return [rows.lease(row, owner) for row in ordered]
 
 

@@ -42,13 +42,22 @@ FENCED = (
 OWNED = f"id = :execution_id AND fence = :fence AND status = '{ExecutionStatus.RUNNING}'"
 """The execution row of a lease, while the lease still owns it and it runs."""
 
+PENDING_WAIT_POINT = (
+    "FROM waits w WHERE w.execution_id = e.id AND w.kind = 'wait_point' "
+    "AND w.resolved_at IS NULL ORDER BY w.created_at DESC LIMIT 1"
+)
 EXECUTION_COLUMNS = (
     "e.id, e.workflow_name, e.status, e.invoker, e.created_at, e.started_at, e.finished_at, "
     "e.arg, e.result, e.error, e.wake_at, e.cancel_requested, "
-    "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id)"
+    "(SELECT count(*) FROM job_executions j WHERE j.execution_id = e.id), "
+    f"CASE WHEN e.status = '{ExecutionStatus.WAITING}' THEN "
+    f"(SELECT w.wait_key {PENDING_WAIT_POINT}) END, "
+    f"CASE WHEN e.status = '{ExecutionStatus.WAITING}' THEN "
+    f"(SELECT w.payload {PENDING_WAIT_POINT}) END"
 )
+"""An execution's columns; a WAITING one's pending wait point (key, payload) last."""
 JOB_COLUMNS = (
-    "id, execution_id, call_path, job_name, stacked_job_name, status, attempt, version, "
+    "execution_id, call_path, job_name, stacked_job_name, status, attempt, version, "
     "started_at, finished_at, input, result, error, logs, failure_cause, seq"
 )
 WAIT_COLUMNS = (
@@ -57,6 +66,21 @@ WAIT_COLUMNS = (
 LEASE_COLUMNS = (
     "id, workflow_name, fence, arg, invoker, retries, run_count, cancel_requested, created_at"
 )
+
+
+INSERT_JOB = (
+    "INSERT INTO job_executions (execution_id, call_path, job_name, stacked_job_name, "
+    "status, attempt, version, started_at, finished_at, input, result, error, logs, "
+    "failure_cause, seq) SELECT :execution_id, :call_path, :job_name, :stacked_job_name, "
+    ":status, :attempt, :version, :started_at, :finished_at, :input, :result, :error, :logs, "
+    ":failure_cause, :seq"
+)
+UPDATE_JOB = (
+    "UPDATE job_executions SET status = :status, finished_at = :finished_at, "
+    "result = :result, error = :error, logs = :logs, failure_cause = :failure_cause "
+    "WHERE execution_id = :execution_id AND seq = :seq"
+)
+JOB_AT_SEQ = "SELECT 1 FROM job_executions WHERE execution_id = :execution_id AND seq = :seq"
 
 
 @dataclass(frozen=True)
@@ -124,25 +148,18 @@ class Queries:
     select_jobs: str = (
         f"SELECT {JOB_COLUMNS} FROM job_executions WHERE execution_id = :execution_id ORDER BY seq"
     )
-    insert_job: str = (
-        "INSERT INTO job_executions (id, execution_id, call_path, job_name, stacked_job_name, "
-        "status, attempt, version, started_at, finished_at, input, result, error, logs, "
-        "failure_cause, seq) SELECT :id, :execution_id, :call_path, :job_name, "
-        ":stacked_job_name, :status, :attempt, :version, :started_at, :finished_at, :input, "
-        f":result, :error, :logs, :failure_cause, :seq WHERE {FENCED} "
-        "ON CONFLICT (execution_id, seq) DO NOTHING"
-    )
-    update_job: str = (
-        "UPDATE job_executions SET status = :status, finished_at = :finished_at, "
-        "result = :result, error = :error, logs = :logs, failure_cause = :failure_cause "
-        f"WHERE execution_id = :execution_id AND seq = :seq AND {FENCED}"
-    )
+    insert_job: str = f"{INSERT_JOB} WHERE {FENCED} AND NOT EXISTS ({JOB_AT_SEQ})"
+    insert_last_job: str = f"{INSERT_JOB} WHERE NOT EXISTS ({JOB_AT_SEQ})"
+    """The main job's last write, in the transaction whose first statement finished the
+    execution under its lease (so it needs no fence of its own)."""
+    update_job: str = f"{UPDATE_JOB} AND {FENCED}"
+    update_last_job: str = UPDATE_JOB
     write_outcome: str = (
         f"SELECT (SELECT 1 FROM executions WHERE {OWNED}), "
-        "(SELECT id FROM job_executions WHERE execution_id = :execution_id AND seq = :seq)"
+        "(SELECT 1 FROM job_executions WHERE execution_id = :execution_id AND seq = :seq)"
     )
     """After a job write that changed nothing: was the lease lost, or is the row already
-    there (an earlier attempt whose commit was not acknowledged before a disconnect)?"""
+    there (this very write, whose commit was not acknowledged before a disconnect)?"""
     abandon_jobs: str = (
         f"UPDATE job_executions SET status = '{JobStatus.FAILED}', finished_at = :now, "
         f"error = :error WHERE execution_id = :execution_id AND status = '{JobStatus.RUNNING}' "
@@ -160,6 +177,10 @@ class Queries:
     waits_at_key: str = (
         "SELECT resolved_at FROM waits WHERE execution_id = :id AND kind = 'wait_point' "
         "AND wait_key = :key"
+    )
+    pending_wait_points: str = (
+        "SELECT wait_key, payload FROM waits WHERE execution_id = :id AND kind = 'wait_point' "
+        "AND resolved_at IS NULL ORDER BY created_at"
     )
     resolve_wait: str = (
         "UPDATE waits SET result = :result, resolved_at = :now WHERE execution_id = :id "
@@ -205,7 +226,7 @@ class Queries:
     # claims (run by each store inside its own claim transaction)
     claim_candidates: str = (
         f"SELECT id, workflow_name FROM executions WHERE {RUNNABLE_NOW} {{scope}} "
-        "ORDER BY created_at, id LIMIT :lookahead"
+        "ORDER BY id LIMIT :lookahead"
     )
     running_counts: str = (
         f"SELECT workflow_name, count(*) FROM executions WHERE status = '{ExecutionStatus.RUNNING}'"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from stackflow.clock import job_execution_id
 from stackflow.jsonvalue import decode
 from stackflow.records import (
     ErrorInfo,
@@ -15,6 +16,7 @@ from stackflow.records import (
     Invoker,
     JobExecution,
     JobStatus,
+    WaitingFor,
     WorkflowRecord,
 )
 from stackflow.store.base import JobRow, Lease, WaitRow
@@ -40,7 +42,7 @@ _JOB_STATUSES = {status.value: status for status in JobStatus}
 def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execution:
     """Build an Execution from a row of `queries.EXECUTION_COLUMNS`."""
     (id_, workflow_name, status, invoker, created_at, started_at, finished_at) = row[:7]
-    arg, result, error, wake_at, cancel_requested, job_count = row[7:13]
+    arg, result, error, wake_at, cancel_requested, job_count, wait_key, wait_payload = row[7:15]
     return Execution(
         id=id_,
         workflow_name=workflow_name,
@@ -56,6 +58,7 @@ def execution_from_row(row: Sequence[Any], jobs: Sequence[JobRow] = ()) -> Execu
         job_execution_count=int(job_count),
         wake_at=from_ms(wake_at),
         cancel_requested=bool(cancel_requested),
+        waiting_for=None if wait_key is None else waiting_for(wait_key, wait_payload),
     )
 
 
@@ -93,10 +96,17 @@ def _job_execution(row: JobRow, suspended: bool) -> JobExecution:
 
 
 def job_row(row: Sequence[Any]) -> JobRow:
-    """A JobRow from a row of `queries.JOB_COLUMNS`."""
-    job = JobRow(*row)
-    job.status = _JOB_STATUSES[row[5]]
-    return job
+    """A JobRow from a row of `queries.JOB_COLUMNS` (its id is derived, not stored)."""
+    execution_id, call_path, job_name, stacked_job_name, status = row[:5]
+    return JobRow(
+        job_execution_id(execution_id, row[14]),
+        execution_id,
+        call_path,
+        job_name,
+        stacked_job_name,
+        _JOB_STATUSES[status],
+        *row[5:],
+    )
 
 
 def lease(row: Sequence[Any], owner: str) -> Lease:
@@ -131,6 +141,11 @@ def workflow_record(row: Sequence[Any]) -> WorkflowRecord:
 def wait_row(row: Sequence[Any]) -> WaitRow:
     """A WaitRow from a row of `queries.WAIT_COLUMNS`."""
     return WaitRow(*row)
+
+
+def waiting_for(key: str, payload: str | None) -> WaitingFor:
+    """The wait point a WAITING execution waits at, from a wait row's key and payload."""
+    return WaitingFor(key=key, payload=_load(payload))
 
 
 def invoker_json(invoker: Invoker | None) -> str | None:

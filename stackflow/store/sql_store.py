@@ -8,6 +8,7 @@ come from `queries.py` in the backend's parameter style.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
@@ -30,6 +31,16 @@ from stackflow.store.decisions import cancel_outcome, check_resolvable
 from stackflow.store.queries import Queries
 
 T = TypeVar("T")
+ID_PATTERN = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+"""Every execution id is a UUID: anything else names no execution (and PostgreSQL's UUID
+columns would refuse it with an error rather than find nothing)."""
+
+
+def is_execution_id(text: str) -> bool:
+    """Whether `text` can be an execution's id."""
+    return bool(ID_PATTERN.match(text))
 
 
 class SqlCursor(Protocol):
@@ -63,7 +74,6 @@ def job_params(lease: Lease, row: JobRow) -> dict[str, Any]:
         "execution_id": row.execution_id,
         "fence": lease.fence,
         "seq": row.seq,
-        "id": row.id,
         "call_path": row.call_path,
         "job_name": row.job_name,
         "stacked_job_name": row.stacked_job_name,
@@ -90,13 +100,26 @@ class SqlStore:
     """How the driver writes a named parameter, with `{}` for the name."""
 
     # what each backend provides
-    def _write(self, work: Callable[[SqlConnection], T]) -> T:
-        """Run `work` in a write transaction and commit it."""
+    def _write(self, work: Callable[[SqlConnection], T], *, one_statement: bool = False) -> T:
+        """Run `work` in a write transaction and commit it.
+
+        `one_statement`: `work` changes data with one statement at most (reads may follow),
+        so PostgreSQL runs it without BEGIN and COMMIT round trips.
+        """
         raise NotImplementedError
 
     def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         """The rows of one read statement."""
         raise NotImplementedError
+
+    def _write_fenced(
+        self, work: Callable[[SqlConnection], T], *, one_statement: bool = False
+    ) -> T:
+        """Run a running execution's write (fenced by its lease) in a write transaction.
+
+        PostgreSQL shares the transaction with concurrent writes (group commit).
+        """
+        return self._write(work, one_statement=one_statement)
 
     def _announce(self, *changes: StatusChange) -> None:
         """Tell listening processes about committed status changes (a trigger may do it)."""
@@ -176,12 +199,14 @@ class SqlStore:
                 raise StoreError(f"execution {new.id} could not be created")
             return str(found[0])
 
-        execution_id = self._write(create)
+        execution_id = self._write(create, one_statement=True)
         if execution_id == new.id:
             self._announce(StatusChange(new.id, new.workflow_name, ExecutionStatus.PENDING))
         return execution_id
 
     def find_execution(self, execution_id: str, *, with_jobs: bool = False) -> Execution | None:
+        if not is_execution_id(execution_id):
+            return None
         query = f"{self.queries.select_executions} WHERE e.id = {self.placeholder.format('id')}"
         found = self._read(query, {"id": execution_id})
         if not found:
@@ -195,8 +220,15 @@ class SqlStore:
         workflow_name: str | None = None,
         statuses: Sequence[ExecutionStatus] = (),
         limit: int | None = None,
+        before: str | None = None,
     ) -> list[Execution]:
         where, params = [], {}
+        if before is not None:
+            if not is_execution_id(before):
+                return []
+            mark = self.placeholder.format("before")
+            where.append(f"e.id < (SELECT c.id FROM executions c WHERE c.id = {mark})")
+            params["before"] = before
         if workflow_name is not None:
             where.append(f"e.workflow_name = {self.placeholder.format('workflow_name')}")
             params["workflow_name"] = workflow_name
@@ -207,7 +239,7 @@ class SqlStore:
         query = self.queries.select_executions
         if where:
             query += f" WHERE {' AND '.join(where)}"
-        query += " ORDER BY e.created_at DESC, e.id DESC"
+        query += " ORDER BY e.id DESC"  # time-ordered ids: newest first
         if limit is not None:
             query += f" LIMIT {int(limit)}"
         return [rows.execution_from_row(row) for row in self._read(query, params)]
@@ -251,12 +283,13 @@ class SqlStore:
         marks, params = self._in_list("id", sorted(execution_ids))
         params.update(owner=owner, lease_ms=lease_ms, now=now_ms)
         query = self.queries.renew_leases.replace("{ids}", marks)
-        self._write(lambda conn: conn.execute(query, params))
+        self._write(lambda conn: conn.execute(query, params), one_statement=True)
 
     def release_execution(self, lease: Lease, now_ms: int) -> None:
         params = {"execution_id": lease.execution_id, "fence": lease.fence, "now": now_ms}
         released = self._write(
-            lambda conn: conn.execute(self.queries.release_execution, params).rowcount
+            lambda conn: conn.execute(self.queries.release_execution, params).rowcount,
+            one_statement=True,
         )
         if released:
             self._announce(
@@ -266,6 +299,9 @@ class SqlStore:
             )
 
     def mark_resumable(self, execution_id: str, now_ms: int) -> None:
+        if not is_execution_id(execution_id):
+            raise ExecutionNotFound(execution_id)
+
         def mark(conn: SqlConnection) -> str:
             params = {"id": execution_id, "now": now_ms}
             if conn.execute(self.queries.mark_resumable, params).rowcount:
@@ -274,7 +310,7 @@ class SqlStore:
                 raise ExecutionNotFound(execution_id)
             raise NotResumable(execution_id)
 
-        workflow_name = self._write(mark)
+        workflow_name = self._write(mark, one_statement=True)
         self._announce(StatusChange(execution_id, workflow_name, ExecutionStatus.PENDING_RESUME))
 
     def _workflow_of_txn(self, conn: SqlConnection, execution_id: str) -> str:
@@ -305,15 +341,20 @@ class SqlStore:
         }
 
         def finish(conn: SqlConnection) -> None:
-            self.write_job_txn(conn, lease, main_job, main_job_recorded)
             if not conn.execute(self.queries.finish_execution, params).rowcount:
                 raise lease_lost(lease)
+            last = (
+                self.queries.update_last_job if main_job_recorded else self.queries.insert_last_job
+            )
+            conn.execute(last, job_params(lease, main_job))
 
-        self._write(finish)
+        self._write_fenced(finish)
         self._announce(_change(lease, status))
 
     # job executions
     def load_job_rows(self, execution_id: str) -> list[JobRow]:
+        if not is_execution_id(execution_id):
+            return []
         found = self._read(self.queries.select_jobs, {"execution_id": execution_id})
         return [rows.job_row(row) for row in found]
 
@@ -329,13 +370,18 @@ class SqlStore:
             self._refuse_unless_owned_txn(conn, lease)
             return int(conn.execute(self.queries.abandon_jobs, params).rowcount)
 
-        return self._write(abandon)
+        return self._write(abandon, one_statement=True)
 
     def record_job_start(self, lease: Lease, row: JobRow) -> None:
-        self._write(lambda conn: self.write_job_txn(conn, lease, row, False))
+        self._write_fenced(
+            lambda conn: self.write_job_txn(conn, lease, row, False), one_statement=True
+        )
 
     def record_job_result(self, lease: Lease, row: JobRow, *, started_recorded: bool) -> None:
-        self._write(lambda conn: self.write_job_txn(conn, lease, row, started_recorded))
+        self._write_fenced(
+            lambda conn: self.write_job_txn(conn, lease, row, started_recorded),
+            one_statement=True,
+        )
 
     def record_job_result_txn(
         self, connection: Any, lease: Lease, row: JobRow, *, started_recorded: bool
@@ -352,13 +398,13 @@ class SqlStore:
         owned, existing = found if found else (None, None)
         if owned is None:
             raise lease_lost(lease)
-        if not update and existing != row.id:
-            raise StoreError(
-                f"job execution #{row.seq} of execution {row.execution_id} already exists"
-            )
+        if existing is None:
+            raise StoreError(f"job execution #{row.seq} of execution {row.execution_id} is missing")
 
     # waits
     def load_waits(self, execution_id: str) -> list[WaitRow]:
+        if not is_execution_id(execution_id):
+            return []
         found = self._read(self.queries.select_waits, {"execution_id": execution_id})
         return [rows.wait_row(row) for row in found]
 
@@ -380,7 +426,7 @@ class SqlStore:
             if not conn.execute(self.queries.insert_wait, params).rowcount:
                 self._refuse_unless_owned_txn(conn, lease)  # else: recorded by a retry
 
-        self._write(record)
+        self._write_fenced(record, one_statement=True)
 
     def park_execution(self, lease: Lease, wake_at_ms: int | None, now_ms: int) -> None:
         params = {
@@ -389,16 +435,18 @@ class SqlStore:
             "wake_at": wake_at_ms,
             "now": now_ms,
         }
-        parked = self._write(
-            lambda conn: conn.execute(self.queries.park_execution, params).rowcount
-        )
-        if not parked:
-            raise lease_lost(lease)
-        self._announce(
-            StatusChange(lease.execution_id, lease.workflow_name, ExecutionStatus.WAITING)
-        )
+        park = self.queries.park_execution
+
+        def parked(conn: SqlConnection) -> None:
+            if not conn.execute(park, params).rowcount:
+                raise lease_lost(lease)
+
+        self._write_fenced(parked, one_statement=True)
+        self._announce(_change(lease, ExecutionStatus.WAITING))
 
     def resolve_wait(self, execution_id: str, key: str, result_json: str, now_ms: int) -> None:
+        if not is_execution_id(execution_id):
+            raise ExecutionNotFound(execution_id)
         params = {"id": execution_id, "key": key, "result": result_json, "now": now_ms}
 
         def resolve(conn: SqlConnection) -> str:
@@ -406,7 +454,14 @@ class SqlStore:
             if found is None:
                 raise ExecutionNotFound(execution_id)
             waits = conn.execute(self.queries.waits_at_key, params).fetchall()
-            check_resolvable(execution_id, key, found[0], [row[0] for row in waits])
+            waiting_at = conn.execute(self.queries.pending_wait_points, params).fetchall()
+            check_resolvable(
+                execution_id,
+                key,
+                found[0],
+                [row[0] for row in waits],
+                [row[0] for row in waiting_at if found[0] == ExecutionStatus.WAITING],
+            )
             conn.execute(self.queries.resolve_wait, params)
             conn.execute(self.queries.resume_resolved, params)
             return self._workflow_of_txn(conn, execution_id)
@@ -416,6 +471,8 @@ class SqlStore:
 
     # cancel
     def request_cancel(self, execution_id: str, now_ms: int) -> ExecutionStatus:
+        if not is_execution_id(execution_id):
+            raise ExecutionNotFound(execution_id)
         params = {"id": execution_id, "now": now_ms}
 
         def cancel(conn: SqlConnection) -> tuple[ExecutionStatus, str]:
@@ -435,6 +492,7 @@ class SqlStore:
         return status
 
     def cancel_requested(self, execution_ids: Sequence[str]) -> set[str]:
+        execution_ids = [i for i in execution_ids if is_execution_id(i)]
         if not execution_ids:
             return set()
         marks, params = self._in_list("id", list(execution_ids))
@@ -449,7 +507,7 @@ class SqlStore:
             conn.execute(self.queries.schedule_seen, params)
             return int(conn.execute(self.queries.schedule_first_seen, params).fetchone()[0])
 
-        return self._write(first_seen)
+        return self._write(first_seen, one_statement=True)
 
     def record_schedule_error(self, name: str, message: str, now_ms: int) -> None:
         params = {"name": name, "error": message, "now": now_ms}
@@ -466,10 +524,13 @@ class SqlStore:
 
     def register_worker(self, worker_id: str, info: str, now_ms: int) -> None:
         params = {"id": worker_id, "info": info, "now": now_ms}
-        self._write(lambda conn: conn.execute(self.queries.register_worker, params))
+        self._write(
+            lambda conn: conn.execute(self.queries.register_worker, params), one_statement=True
+        )
 
     def remove_worker(self, worker_id: str) -> None:
-        self._write(lambda conn: conn.execute(self.queries.remove_worker, {"id": worker_id}))
+        remove = self.queries.remove_worker
+        self._write(lambda conn: conn.execute(remove, {"id": worker_id}), one_statement=True)
 
     def live_worker_count(self, now_ms: int, stale_ms: int) -> int:
         found = self._read(self.queries.live_workers, {"since": now_ms - stale_ms})

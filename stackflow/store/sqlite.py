@@ -163,7 +163,7 @@ class SqliteStore(SqlStore):
                 self._conn.execute("ROLLBACK")
                 raise self._explain(error) from None
 
-    def _write(self, work: Callable[[SqlConnection], T]) -> T:
+    def _write(self, work: Callable[[SqlConnection], T], *, one_statement: bool = False) -> T:
         with self._transaction() as conn:
             try:
                 return work(conn)

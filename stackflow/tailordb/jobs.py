@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
+from stackflow.jsonvalue import valid_text
 from stackflow.records import JobStatus
 from stackflow.tailordb.database import namespace_transaction
 from stackflow.tailordb.errors import TransactionalJobError
@@ -65,7 +66,7 @@ def job_transaction(job_run: TransactionalRun) -> Iterator[None]:
     with namespace_transaction(namespace) as conn:
         yield
         if job_run.row.status == JobStatus.SUCCESS:
-            job_run.row.logs = job_run.log.text()
+            job_run.row.logs = valid_text(job_run.log.text())
             dbapi: Any = conn.connection.dbapi_connection
             job_run.store.record_job_result_txn(
                 dbapi, job_run.lease, job_run.row, started_recorded=True

@@ -228,3 +228,108 @@ def test_main_in_process(
     )
     assert main(["check", "-c", str(path)]) == 0
     assert capsys.readouterr().out == "OK: 1 workflow, 1 job\n"
+
+
+WEBHOOK_PROJECT = {
+    "workflows/flow.py": """\
+        from stackflow import create_webhook
+
+        j = create_workflow_job(name="j", body=lambda: 1)
+        workflow = create_workflow(name="orders", main_job=j)
+        order_hook = create_webhook(
+            "order-hook", workflow=workflow, machine_user="admin", secret_env="ORDER_HOOK_SECRET"
+        )
+        """
+}
+ADMIN = 'name = "t"\n[machine_users.admin]\nattributes = { role = "ADMIN" }\n'
+
+
+def test_check_lists_webhooks(tmp_path: Path) -> None:
+    write_project(tmp_path, WEBHOOK_PROJECT, ADMIN)
+    result = run_stackflow(tmp_path, "check")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "OK: 1 workflow, 1 job, 1 webhook",
+        "  webhook order-hook: POST /hooks/order-hook starts orders "
+        "(secret from $ORDER_HOOK_SECRET, not set)",
+    ]
+    result = run_stackflow(tmp_path, "check", "-j")
+    assert json.loads(result.stdout) == {
+        "ok": True,
+        "workflows": 1,
+        "jobs": 1,
+        "webhooks": [
+            {
+                "name": "order-hook",
+                "path": "/hooks/order-hook",
+                "workflow": "orders",
+                "machineUser": "admin",
+                "secretEnv": "ORDER_HOOK_SECRET",
+                "secretSet": False,
+            }
+        ],
+    }
+
+
+WEBHOOK_BREACHES = {
+    "unknown machine user": (
+        'create_webhook("h", workflow=workflow, machine_user="root", secret_env="S")',
+        "webhook-machine-user",
+        "unknown machine user 'root'. Known machine users: admin",
+    ),
+    "missing machine user": (
+        'create_webhook("h", workflow=workflow, secret_env="S")',
+        "webhook-machine-user",
+        "needs machine_user=...",
+    ),
+    "bad name": (
+        'create_webhook("Order Hook", workflow=workflow, machine_user="admin", secret_env="S")',
+        "valid-definition",
+        "webhook name 'Order Hook' is invalid",
+    ),
+    "not a workflow": (
+        'create_webhook("h", workflow=j, machine_user="admin", secret_env="S")',
+        "valid-definition",
+        "workflow must be a Workflow",
+    ),
+    "bad variable": (
+        'create_webhook("h", workflow=workflow, machine_user="admin", secret_env="A-B")',
+        "valid-definition",
+        "secret_env must name an environment variable",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WEBHOOK_BREACHES))
+def test_webhook_breaches(tmp_path: Path, case: str) -> None:
+    call, rule, text = WEBHOOK_BREACHES[case]
+    source = (
+        "from stackflow import create_webhook\n"
+        'j = create_workflow_job(name="j", body=lambda: 1)\n'
+        'workflow = create_workflow(name="orders", main_job=j)\n'
+        f"hook = {call}\n"
+    )
+    write_project(tmp_path, {"workflows/flow.py": source}, ADMIN)
+    result = run_stackflow(tmp_path, "check", "-j")
+    assert result.returncode == 1, result.stderr
+    [breach] = json.loads(result.stdout)
+    assert breach["rule"] == rule
+    assert text in breach["message"]
+    assert (breach["file"], breach["line"]) == ("workflows/flow.py", 5)
+
+
+def test_two_webhooks_with_one_name(tmp_path: Path) -> None:
+    hook = 'create_webhook("h", workflow=workflow, machine_user="admin", secret_env="S")'
+    source = (
+        "from stackflow import create_webhook\n"
+        'j = create_workflow_job(name="j", body=lambda: 1)\n'
+        'workflow = create_workflow(name="orders", main_job=j)\n'
+        f"first = {hook}\nsecond = {hook}\n"
+    )
+    write_project(tmp_path, {"workflows/flow.py": source}, ADMIN)
+    result = run_stackflow(tmp_path, "check")
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("workflows/flow.py:6: webhook names must be unique: 'h' is defined at ")
+    assert "workflows/flow.py:5 and workflows/flow.py:6" in line
+    assert line.endswith("[unique-webhook-names]")

@@ -44,13 +44,18 @@ def test_wait_resolve_and_sleep_through_the_cli(project, run: Run):
     assert started.code == 0, started.stderr
     waiting = started.json()
     assert waiting["status"] == "WAITING"
+    assert waiting["waitingFor"] == {"key": "manager-approval", "payload": {"orderId": "o9"}}
     execution_id = waiting["id"]
+    shown = run("workflow", "executions", execution_id)
+    assert "waitingFor" in shown.stdout and "manager-approval" in shown.stdout
+    listed = run("workflow", "executions", "-j").json()
+    assert listed[0]["waitingFor"]["key"] == "manager-approval"
 
     bad = run("workflow", "resolve", execution_id, "other-key", "-a", '{"approved": true}')
     assert bad.code == 1
-    assert (
-        f"Execution '{execution_id}' is not waiting at wait point 'other-key'."
-        in bad.one_error_line()
+    assert bad.one_error_line() == (
+        f"Error: Execution '{execution_id}' is not waiting at wait point 'other-key'; "
+        "it waits at 'manager-approval'."
     )
 
     resolved = run(
@@ -58,6 +63,7 @@ def test_wait_resolve_and_sleep_through_the_cli(project, run: Run):
     )
     assert resolved.code == 0, resolved.stderr
     assert resolved.json()["status"] == "PENDING_RESUME"
+    assert "waitingFor" not in resolved.json()
 
     again = run(
         "workflow", "resolve", execution_id, "manager-approval", "-a", '{"approved": false}'

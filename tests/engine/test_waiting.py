@@ -12,7 +12,13 @@ from collections import Counter
 
 import pytest
 
-from stackflow import WaitPointError, create_wait_point, create_workflow, create_workflow_job
+from stackflow import (
+    WaitPointError,
+    create_wait_point,
+    create_workflow,
+    create_workflow_job,
+    shapes,
+)
 from stackflow.errors import DefinitionError, ExecutionNotFound
 
 approval = create_wait_point("manager-approval")
@@ -219,3 +225,35 @@ def test_a_wait_outside_a_job_is_an_error():
 
     with pytest.raises(StackflowError, match="inside a running job"):
         approval.wait()
+
+
+def test_a_waiting_execution_says_what_it_waits_for(make_engine):
+    review = create_wait_point("legal-review")
+
+    def main(input, ctx):
+        if input.get("sleep"):
+            ctx.sleep(60)
+        return review.wait({"contract": input["contract"]})
+
+    workflow = create_workflow(name="reviewed", main_job=create_workflow_job(name="m", body=main))
+    engine = make_engine(workflow)
+    waiting = engine.wait(engine.start(workflow, {"contract": "c-7"}))
+    assert waiting.waiting_for is not None
+    assert (waiting.waiting_for.key, waiting.waiting_for.payload) == (
+        "legal-review",
+        {"contract": "c-7"},
+    )
+    assert shapes.execution_json(waiting)["waitingFor"] == {
+        "key": "legal-review",
+        "payload": {"contract": "c-7"},
+    }
+    [listed] = engine.list_executions("reviewed")
+    assert listed.waiting_for == waiting.waiting_for
+    sleeping_id = engine.start(workflow, {"contract": "c-8", "sleep": True})
+    assert engine.run_execution(sleeping_id)
+    sleeping = engine.get_execution(sleeping_id)
+    shaped = shapes.execution_json(sleeping)
+    assert sleeping.waiting_for is None and "waitingFor" not in shaped
+    assert shaped["wakeAt"] == shapes.timestamp(sleeping.wake_at)
+    with pytest.raises(WaitPointError, match="it waits at 'legal-review'"):
+        engine.resolve(waiting.id, "other-review", lambda payload: True)

@@ -41,6 +41,21 @@ def test_create_find_and_list(store):
     assert [e.id for e in store.list_executions(limit=1)] == [second]
 
 
+def test_list_pages_with_before(store):
+    first = new_execution(store, "a", at=NOW)
+    second = new_execution(store, "b", at=NOW + 5)
+    same_time = [new_execution(store, "a", at=NOW + 9) for _ in range(3)]
+    newest = [*reversed(same_time), second, first]
+    assert [e.id for e in store.list_executions()] == newest
+    for index, execution_id in enumerate(newest):
+        older = store.list_executions(before=execution_id)
+        assert [e.id for e in older] == newest[index + 1 :]
+    page = store.list_executions(before=same_time[1], limit=2)
+    assert [e.id for e in page] == [same_time[0], second]
+    assert [e.id for e in store.list_executions(workflow_name="a", before=second)] == [first]
+    assert store.list_executions(before="missing") == []
+
+
 def test_idempotency_key(store):
     first = new_execution(store, key="k")
     assert new_execution(store, key="k") == first

@@ -11,6 +11,7 @@ from stackflow.config import (
     DEFAULT_WORKFLOW_IGNORE,
     EngineSettings,
     MachineUser,
+    ServeSettings,
     find_config,
     load_config,
     resolve_database_url,
@@ -178,7 +179,7 @@ def test_toml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
         (
             "nam = 1\n",
             "stackflow.toml: unknown key 'nam' "
-            "(known: database, db, engine, env, machine_users, name, workflow)",
+            "(known: database, db, engine, env, machine_users, name, serve, workflow)",
         ),
         (
             "[machine_users.admin]\nattribute = {}\n",
@@ -219,6 +220,9 @@ def test_unknown_key(tmp_path: Path, text: str, expected: str) -> None:
             '[engine]\nsqlite_synchronous = "fast"\n',
             "'engine.sqlite_synchronous' must be one of NORMAL, FULL, OFF, got 'fast'",
         ),
+        ("[serve]\ntoken = 1\n", "'serve.token' must be a string, got int"),
+        ('[serve]\nport = "80"\n', "'serve.port' must be an integer greater than 0"),
+        ("[serve]\nport = 70000\n", "'serve.port' must be a port number (1-65535), got 70000"),
     ],
 )
 def test_wrong_type(tmp_path: Path, text: str, expected: str) -> None:
@@ -226,3 +230,12 @@ def test_wrong_type(tmp_path: Path, text: str, expected: str) -> None:
     message = config_error()
     assert message.startswith("stackflow.toml: ")
     assert expected in message
+
+
+def test_serve_table(tmp_path: Path) -> None:
+    write_config(tmp_path, 'name = "x"\n')
+    assert load_config().serve == ServeSettings(host="127.0.0.1", port=8765, token=None)
+    write_config(tmp_path, '[serve]\nhost = "0.0.0.0"\nport = 9000\ntoken = "s3cret"\n')
+    assert load_config().serve == ServeSettings(host="0.0.0.0", port=9000, token="s3cret")
+    write_config(tmp_path, '[serve]\nhots = "x"\n')
+    assert config_error() == "stackflow.toml: unknown key 'serve.hots' (known: host, port, token)"

@@ -1,7 +1,9 @@
 -- Version 3: an execution's argument, result and error live on its row, a job
 -- execution's payloads on its own row; time-ordered ids order executions made in
--- the same millisecond; partial indexes serve the claims; schedules keep the
--- error of their last failed tick.
+-- the same millisecond and order executions by creation (the primary key serves
+-- newest-first lists); partial indexes serve the claims; schedules keep the
+-- error of their last failed tick. A job execution's id is derived from its
+-- execution's id and its number, not stored.
 CREATE TABLE executions_v3 (
     id TEXT PRIMARY KEY,
     workflow_name TEXT NOT NULL,
@@ -38,9 +40,8 @@ DROP TABLE execution_payloads;
 ALTER TABLE executions_v3 RENAME TO executions;
 CREATE UNIQUE INDEX executions_by_key ON executions (idempotency_key)
     WHERE idempotency_key IS NOT NULL;
-CREATE INDEX executions_by_created ON executions (created_at, id);
-CREATE INDEX executions_by_workflow ON executions (workflow_name, created_at);
-CREATE INDEX executions_pending ON executions (created_at)
+CREATE INDEX executions_by_workflow ON executions (workflow_name, id);
+CREATE INDEX executions_pending ON executions (id)
     WHERE status IN ('PENDING', 'PENDING_RESUME');
 CREATE INDEX executions_due ON executions (wake_at) WHERE wake_at IS NOT NULL;
 CREATE INDEX executions_leased ON executions (lease_expires_at) WHERE status = 'RUNNING';
@@ -48,7 +49,6 @@ CREATE INDEX executions_leased ON executions (lease_expires_at) WHERE status = '
 CREATE TABLE job_executions_v3 (
     execution_id TEXT NOT NULL,
     seq BIGINT NOT NULL,
-    id TEXT NOT NULL,
     call_path TEXT NOT NULL,
     job_name TEXT NOT NULL,
     stacked_job_name TEXT NOT NULL,
@@ -65,7 +65,7 @@ CREATE TABLE job_executions_v3 (
     PRIMARY KEY (execution_id, seq)
 );
 INSERT INTO job_executions_v3
-SELECT j.execution_id, j.seq, j.id, j.call_path, j.job_name, j.stacked_job_name, j.status,
+SELECT j.execution_id, j.seq, j.call_path, j.job_name, j.stacked_job_name, j.status,
     j.attempt, j.version, j.started_at, j.finished_at, p.input, p.result, p.error, p.logs,
     p.failure_cause
 FROM job_executions j JOIN job_payloads p ON p.id = j.payload_id;

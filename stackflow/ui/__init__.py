@@ -1,1 +1,0 @@
-"""The web dashboard: a read-only view of executions, with resume and cancel."""
