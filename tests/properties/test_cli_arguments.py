@@ -166,11 +166,7 @@ def test_an_absurd_interval(project: Project, text: str) -> None:
     project.refused_or_done(project.start("-a", "{}", "-W", "-i", text, "-j"), before)
 
 
-# Known defects: each flips to a failure when fixed (then drop the mark).
-
-
-@KNOWN_DEFECT
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: a lone surrogate in -a is a raw error")
+@EXAMPLES
 @given(surrogate=LONE_SURROGATES)
 def test_an_argument_with_a_lone_surrogate_is_a_usage_error(
     project: Project, surrogate: str
@@ -179,6 +175,18 @@ def test_an_argument_with_a_lone_surrogate_is_a_usage_error(
     text = json.dumps({"text": f"a{surrogate}b"})  # as JSON escapes: \\udXXX
 
     project.refused_or_done(project.start("-a", text), before)
+
+
+@EXAMPLES
+@given(execution_id=st.text(FROM_TERMINAL, min_size=1).filter(lambda t: not t.startswith("-")))
+def test_an_execution_id_with_invalid_utf8(project: Project, execution_id: Any) -> None:
+    done = project.run("workflow", "executions", execution_id)
+
+    assert done.code == 1, done
+    assert "not found" in done.error_line()
+
+
+# Known defects: each flips to a failure when fixed (then drop the mark).
 
 
 @KNOWN_DEFECT
@@ -198,15 +206,3 @@ def test_an_argument_with_a_huge_integer(project: Project, digits: int) -> None:
     before = executions(project.database)
 
     project.refused_or_done(project.start("-a", '{"n": ' + "7" * digits + "}"), before)
-
-
-@KNOWN_DEFECT
-@pytest.mark.xfail(
-    strict=True, reason="found by hypothesis: an id with invalid UTF-8 is a raw error"
-)
-@given(execution_id=st.text(FROM_TERMINAL, min_size=1).filter(lambda t: not t.startswith("-")))
-def test_an_execution_id_with_invalid_utf8(project: Project, execution_id: Any) -> None:
-    done = project.run("workflow", "executions", execution_id)
-
-    assert done.code == 1, done
-    assert "not found" in done.error_line()

@@ -93,7 +93,6 @@ def test_both_arg_options_together_is_a_usage_error(tmp_path: Path, sqlite_url: 
     assert _count(sqlite_url) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: a lone surrogate in -a is a raw error")
 def test_a_lone_surrogate_in_the_argument(tmp_path: Path, store_url: str) -> None:
     root = _project(tmp_path, store_url)
 
@@ -103,7 +102,6 @@ def test_a_lone_surrogate_in_the_argument(tmp_path: Path, store_url: str) -> Non
     assert _count(store_url) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: invalid UTF-8 in -a is a raw error")
 def test_invalid_utf8_in_the_argument(tmp_path: Path, sqlite_url: str) -> None:
     root = _project(tmp_path, sqlite_url)
 
@@ -216,9 +214,6 @@ def test_an_argument_with_a_huge_integer(tmp_path: Path, sqlite_url: str) -> Non
     _refused(done, (0, 2))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="found by hypothesis: an id with invalid UTF-8 is a raw error"
-)
 def test_an_execution_id_with_invalid_utf8(tmp_path: Path, store_url: str) -> None:
     root = _project(tmp_path, store_url)
     execution_id = os.fsdecode(b"id-\xff")

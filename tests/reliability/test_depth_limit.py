@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from reliability_kit import stackflow, write_project
 
 DIVE = """
@@ -22,7 +21,6 @@ ERROR_BYTES = 32_000
 ALL_JOB_ERRORS_BYTES = 1_000_000
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #10: a depth-limit failure nests 63 JobFailed")
 def test_a_depth_limit_failure_says_once_where_it_went_too_deep(
     tmp_path: Path, store_url: str
 ) -> None:

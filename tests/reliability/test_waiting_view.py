@@ -49,7 +49,6 @@ def root(tmp_path: Path, store_url: str) -> Path:
     return write_project(tmp_path, store_url, {"approve.py": APPROVAL, "nap.py": NAP})
 
 
-@pytest.mark.xfail(strict=True, reason=WAITING)
 def test_the_json_view_names_the_wait_point_and_its_payload(root: Path) -> None:
     execution_id = _waiting(root, "approve")
 
@@ -61,7 +60,6 @@ def test_the_json_view_names_the_wait_point_and_its_payload(root: Path) -> None:
     }
 
 
-@pytest.mark.xfail(strict=True, reason=WAITING)
 def test_the_text_view_names_the_wait_point_and_its_payload(root: Path) -> None:
     execution_id = _waiting(root, "approve")
 
@@ -71,7 +69,6 @@ def test_the_text_view_names_the_wait_point_and_its_payload(root: Path) -> None:
     assert "order-approval" in shown.stdout and "42" in shown.stdout
 
 
-@pytest.mark.xfail(strict=True, reason=WAITING)
 def test_a_durable_sleep_shows_when_it_wakes(root: Path, workers: Workers) -> None:
     started = stackflow(root, "workflow", "start", "nap", "-m", "admin", "-j")
     execution_id = started.json()["executionId"]
@@ -84,9 +81,6 @@ def test_a_durable_sleep_shows_when_it_wakes(root: Path, workers: Workers) -> No
     assert str(waiting_for.get("wakeAt") or shown.get("wakeAt")).endswith("Z")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 17 #9: a resolve with the wrong key hides the right one"
-)
 def test_a_resolve_with_the_wrong_key_names_the_right_one(root: Path) -> None:
     execution_id = _waiting(root, "approve")
 
