@@ -89,6 +89,9 @@ def _attach_to_discovered(config_path: Path, tailordb: Any) -> None:
     """Give the TailorDB that scripts use the record triggers of its project."""
     if getattr(_loading, "active", False):
         return  # a workflow file called get_db while loading: the load attaches them
+    config = load_config(config_path)
+    if not any(_glob(config, pattern) for pattern in config.workflow_files):
+        return  # no workflow files yet (a project of TailorDB types only): no triggers
     load_project(config_path)
 
 

@@ -1,0 +1,135 @@
+"""Issue 17 #2 and #3: a bad schedule must not stop a worker from serving everything else."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from reliability_kit import Workers, stackflow, wait_until, write_project
+
+FLOWS = {
+    "hello.py": """
+        from stackflow import create_workflow, create_workflow_job
+
+        def _hello(input):
+            return {"hello": input.get("name", "world")}
+
+        hello = create_workflow_job(name="hello", body=_hello)
+        workflow = create_workflow(name="hello", main_job=hello)
+        """,
+    "ticking.py": """
+        from stackflow import create_schedule, create_workflow, create_workflow_job
+
+        def _tick(input):
+            return input
+
+        tick = create_workflow_job(name="tick", body=_tick)
+        workflow = create_workflow(name="ticking", main_job=tick)
+        SCHEDULE
+        """,
+}
+
+RAISING_ARGS = """
+def _args(at):
+    raise RuntimeError("the args function exploded")
+
+every_second = create_schedule(
+    "every-second", "* * * * * *", workflow=workflow, args=_args, machine_user="admin"
+)
+"""
+
+UNKNOWN_USER = """
+every_second = create_schedule(
+    "every-second", "* * * * * *", workflow=workflow, machine_user="nobody"
+)
+"""
+
+SERVE_SECONDS = 20.0
+
+
+def _project(root: Path, url: str, schedule: str) -> Path:
+    ticking = textwrap.dedent(FLOWS["ticking.py"]).replace("SCHEDULE", schedule.strip())
+    flows = {**FLOWS, "ticking.py": ticking}
+    return write_project(root, url, flows)
+
+
+def _status(root: Path, execution_id: str) -> str:
+    done = stackflow(root, "workflow", "executions", execution_id, "-j")
+    return str(done.json()["status"]) if done.code == 0 else f"exit {done.code}"
+
+
+def _start_hello(root: Path) -> str:
+    done = stackflow(root, "workflow", "start", "hello", "-m", "admin", "-a", "{}", "-j")
+    assert done.code == 0, done.stderr
+    return str(done.json()["executionId"])
+
+
+@pytest.mark.slow
+def test_a_raising_schedule_does_not_stop_the_worker(
+    tmp_path: Path, store_url: str, workers: Workers
+) -> None:
+    root = _project(tmp_path, store_url, RAISING_ARGS)
+    worker = workers.start(root)
+    time.sleep(2.5)  # two ticks fail
+
+    execution_id = _start_hello(root)
+    wait_until(
+        lambda: _status(root, execution_id) == "SUCCESS" or worker.process.poll() is not None,
+        SERVE_SECONDS,
+        "the worker to run an ordinary execution",
+    )
+    assert worker.process.poll() is None, worker.text()
+    assert _status(root, execution_id) == "SUCCESS"
+    assert "the args function exploded" in worker.text()
+    assert "Traceback" not in worker.text()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 17 #2: a failing schedule tick is not recorded")
+def test_a_failing_tick_shows_in_schedule_list(
+    tmp_path: Path, store_url: str, workers: Workers
+) -> None:
+    root = _project(tmp_path, store_url, RAISING_ARGS)
+    workers.start(root)
+    time.sleep(3.0)  # a few ticks fail
+    listed = stackflow(root, "schedule", "list", "-j")
+    assert listed.code == 0, listed.stderr
+    assert "the args function exploded" in listed.stdout
+
+
+@pytest.mark.xfail(
+    strict=True, reason="issue 17 #3: check passes a schedule's unknown machine user"
+)
+def test_check_reports_a_schedule_s_unknown_machine_user(tmp_path: Path, sqlite_url: str) -> None:
+    root = _project(tmp_path, sqlite_url, UNKNOWN_USER)
+
+    done = stackflow(root, "check")
+
+    assert done.code == 1, done.stdout + done.stderr
+    report = done.stdout + done.stderr
+    assert "every-second" in report and "nobody" in report
+    assert "Traceback" not in report
+
+
+@pytest.mark.slow
+def test_a_schedule_s_unknown_machine_user_never_blocks_claims(
+    tmp_path: Path, store_url: str, workers: Workers
+) -> None:
+    """Refusing to start (a breach at project load) or serving the rest are both fine."""
+    root = _project(tmp_path, store_url, UNKNOWN_USER)
+    worker = workers.start(root)
+    time.sleep(2.5)  # past the first claim, the schedule's ticks come due
+    execution_id = _start_hello(root)
+
+    wait_until(
+        lambda: worker.process.poll() is not None or _status(root, execution_id) == "SUCCESS",
+        SERVE_SECONDS,
+        "the worker to refuse the project or to run the ordinary execution",
+    )
+    if worker.process.poll() is not None:
+        assert worker.process.returncode in (1, 2)
+        assert "nobody" in worker.text() and "Traceback" not in worker.text()
+    else:
+        assert "claiming failed" not in worker.text()
