@@ -71,9 +71,28 @@ class ExecutionNotFound(StackflowError):
 class NotResumable(StackflowError):
     """The execution is not in a state that can be resumed."""
 
-    def __init__(self, execution_id: str) -> None:
+    def __init__(self, execution_id: str, status: str | None = None) -> None:
         self.execution_id = execution_id
-        super().__init__(f"Execution '{execution_id}' is not in a resumable state.")
+        self.status = status
+        super().__init__(f"Execution '{execution_id}' is not in a resumable state.{_why(status)}")
+
+
+_RESUME_HINTS = {
+    "SUCCESS": "`stackflow workflow restart` runs it again as a new execution",
+    "CANCELED": "`stackflow workflow restart` runs it again as a new execution",
+    "WAITING": "it resumes by itself when its wait point is resolved or its sleep ends",
+    "PENDING": "it is queued to run already",
+    "RUNNING": "it is running already",
+}
+
+
+def _why(status: str | None) -> str:
+    """Why an execution in `status` cannot be resumed, and what to do instead."""
+    if status is None:
+        return ""
+    hint = _RESUME_HINTS.get(status)
+    only = "only a FAILED or PENDING_RETRY execution can be resumed"
+    return f" It is {status}: {only}" + (f"; {hint}." if hint else ".")
 
 
 class NotRestartable(StackflowError):
@@ -101,6 +120,10 @@ class UnknownJob(StackflowError):
 
 class InvalidArgument(StackflowError, ValueError):
     """An execution's argument is not a JSON object."""
+
+
+class ArgumentTooLarge(InvalidArgument, PayloadTooLarge):
+    """An execution's argument is larger than the payload limit."""
 
 
 class WaitTimeout(StackflowError, TimeoutError):
@@ -144,6 +167,14 @@ class JobTimeout(StackflowError):
 
 class StoreError(StackflowError):
     """The store cannot be used."""
+
+
+class UnsupportedDatabase(StoreError, ConfigError):
+    """The database URL names a backend stackflow does not have (a configuration error)."""
+
+
+class DuplicateJobName(DefinitionError):
+    """Two different jobs with one name (or one `ctx.jobs` attribute) meet in one deps list."""
 
 
 class LeaseLost(BaseException):

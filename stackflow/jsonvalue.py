@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import re
+import sys
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -72,8 +73,13 @@ def encode(value: Any, *, what: str = "value") -> str:
     try:
         text = _ENCODER.encode(value)
     except (TypeError, ValueError, RecursionError):
-        path, found = _find_non_json(value, "<root>", set()) or ("<root>", type(value).__name__)
-        raise JsonValueError(f"{what} is not JSON: at {path}: {found} is not a JSON type") from None
+        try:
+            found = _find_non_json(value, "<root>", set())
+        except RecursionError:
+            raise JsonValueError(f"{what} is not JSON: it nests too deeply") from None
+        path, kind = found or ("<root>", type(value).__name__)
+        problem = kind if kind.startswith(_TOO_LONG) else f"{kind} is not a JSON type"
+        raise JsonValueError(f"{what} is not JSON: at {path}: {problem}") from None
     if _SURROGATE.search(text) is not None:
         raise JsonValueError(
             f"{what} is not valid UTF-8: a string in it holds a lone surrogate such as '\\ud800'"
@@ -102,6 +108,15 @@ def round_trip(value: Any, *, what: str = "value") -> JsonValue:
     return decode(encode(value, what=what))
 
 
+_TOO_LONG = "an integer with more than"
+
+
+def _too_long(value: int) -> bool:
+    """Whether Python refuses to write `value` as decimal text (sys.set_int_max_str_digits)."""
+    limit = sys.get_int_max_str_digits()
+    return limit > 0 and abs(value) >= 10**limit
+
+
 def _child_path(parent: str, key: object) -> str:
     if isinstance(key, int):
         return f"{'' if parent == '<root>' else parent}[{key}]"
@@ -110,6 +125,8 @@ def _child_path(parent: str, key: object) -> str:
 
 def _find_non_json(value: Any, path: str, seen: set[int]) -> tuple[str, str] | None:
     """Return (path, type description) of the first non-JSON part of value, or None."""
+    if isinstance(value, int) and _too_long(value):
+        return path, f"{_TOO_LONG} {sys.get_int_max_str_digits()} digits (send it as a string)"
     if value is None or isinstance(value, str | bool | int | date):
         return None
     fields = _record_fields(value)

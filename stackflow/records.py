@@ -32,17 +32,20 @@ class ExecutionStatus(StrEnum):
 def parse_statuses(value: str | Sequence[str] | None) -> list[ExecutionStatus]:
     """Statuses as users write them (any case; a comma-separated string or a list).
 
-    Raises InvalidArgument naming the valid values for an unknown one.
+    Raises InvalidArgument naming the valid values for an unknown one, or for a string
+    that names none (`""`, `","`): an empty filter is a mistake, not "every status".
     """
     parts = value.split(",") if isinstance(value, str) else list(value or [])
+    valid = ", ".join(status.value for status in ExecutionStatus)
     statuses = []
     for part in (str(part).strip() for part in parts):
         if not part:
             continue
         if part.upper() not in ExecutionStatus.__members__:
-            valid = ", ".join(status.value for status in ExecutionStatus)
             raise InvalidArgument(f"Invalid status: {part}. Valid values: {valid}")
         statuses.append(ExecutionStatus[part.upper()])
+    if isinstance(value, str) and not statuses:
+        raise InvalidArgument(f"Invalid status: {value!r} names no status. Valid values: {valid}")
     return statuses
 
 

@@ -19,6 +19,7 @@ from stackflow.errors import (
     UnknownMachineUser,
     UnknownWorkflow,
 )
+from stackflow.oneline import one_line
 from stackflow.telemetry.autoconfig import configure_tracing_from_environment
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,9 +81,14 @@ def note(message: str) -> None:
     click.echo(message, err=True)
 
 
+def show_error(message: str) -> None:
+    """Print `Error: message` on stderr as one line (control characters escaped)."""
+    click.echo(f"Error: {one_line(message)}", err=True)
+
+
 def fail(message: str, exit_code: int = EXIT_FAILED) -> None:
     """Print one error line on stderr and exit with `exit_code`."""
-    click.echo(f"Error: {message}", err=True)
+    show_error(message)
     sys.exit(exit_code)
 
 

@@ -56,6 +56,16 @@ def init(directory: str) -> None:
             f"{target / existing[0]} already exists; stackflow init writes only new files "
             "(choose an empty directory)."
         )
+    try:
+        _write(target, files)
+    except OSError as error:
+        raise UsageError(f"Cannot write the project into {directory}: {_reason(error)}.") from None
+    where = "" if directory == "." else f"cd {directory} && "
+    note(f"Created a stackflow project in {target.resolve()}. Run it with:")
+    note(f"  {where}{START_COMMAND}")
+
+
+def _write(target: Path, files: dict[str, str]) -> None:
     for relative, text in files.items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +73,12 @@ def init(directory: str) -> None:
     gitignore = target / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text(GITIGNORE, encoding="utf-8")
-    where = "" if directory == "." else f"cd {directory} && "
-    note(f"Created a stackflow project in {target.resolve()}. Run it with:")
-    note(f"  {where}{START_COMMAND}")
+
+
+def _reason(error: OSError) -> str:
+    """What stopped the write, naming the path in the way (a file where a directory goes)."""
+    where = Path(error.filename) if error.filename else None
+    blocking = next((p for p in where.parents if p.is_file()), None) if where else None
+    if blocking is not None:
+        return f"{blocking} is a file, not a directory"
+    return f"{error.strerror or error}" + (f" ({where})" if where else "")

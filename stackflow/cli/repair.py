@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from stackflow.cli.arguments import arg_options, parse_arg
 from stackflow.cli.bulk import long_duration
 from stackflow.cli.common import UsageError, config_option, json_option, note, print_json
 from stackflow.cli.waiting import interval_option
@@ -13,7 +14,6 @@ from stackflow.cli.workflow import (
     follow_or_show_id,
     logs_option,
     open_engine,
-    parse_arg,
     wait_option,
 )
 
@@ -31,7 +31,7 @@ PAGE_NOTE = (
     metavar="STACKED_NAME",
     help="Carry the finished job executions recorded before the first one with this name.",
 )
-@click.option("-a", "--arg", "-g", "arg_text", metavar="JSON", help="A new argument (JSON).")
+@arg_options("A new argument (JSON).")
 @wait_option
 @interval_option
 @logs_option
@@ -41,6 +41,7 @@ def restart(
     execution_id: str,
     from_job: str | None,
     arg_text: str | None,
+    g_text: str | None,
     wait: bool,
     interval_seconds: float,
     with_logs: bool,
@@ -49,8 +50,8 @@ def restart(
 ) -> None:
     """Start a new execution from a SUCCESS, FAILED or CANCELED one (restartedFrom)."""
     options: dict[str, Any] = {"from_job": from_job}
-    if arg_text is not None:
-        options["arg"] = parse_arg(arg_text)
+    if arg_text is not None or g_text is not None:
+        options["arg"] = parse_arg(arg_text, g_text)
     with open_engine(config_path, runs_jobs=True) as engine:
         new_id = engine.restart(execution_id, **options)
         note(f"Execution ID: {new_id}")

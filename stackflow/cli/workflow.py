@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 import click
 
 from stackflow import shapes
 from stackflow.cli import render
+from stackflow.cli.arguments import arg_options, parse_arg
 from stackflow.cli.bulk import BulkRequest, bulk_options, run_bulk
 from stackflow.cli.common import (
     EXIT_FAILED,
@@ -172,16 +171,6 @@ def get_workflow(name: str, config_path: str | None, as_json: bool) -> None:
         render.print_object(shaped)
 
 
-def parse_arg(text: str | None) -> Any:
-    """The JSON value of `-a/--arg` (None when absent); a UsageError for bad JSON."""
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"Invalid JSON in --arg: {error}.") from None
-
-
 def _machine_user(engine: Engine, name: str | None, workflow_name: str) -> str | None:
     if name is None and engine.machine_users:
         known = ", ".join(sorted(engine.machine_users))
@@ -204,7 +193,7 @@ def _machine_user(engine: Engine, name: str | None, workflow_name: str) -> str |
     envvar=MACHINE_USER_VARIABLE,
     help="The machine user to start as (a name under [machine_users]).",
 )
-@click.option("-a", "--arg", "-g", "arg_text", metavar="JSON", help="The argument, a JSON object.")
+@arg_options("The argument, a JSON object.")
 @wait_option
 @interval_option
 @logs_option
@@ -214,6 +203,7 @@ def start(
     name: str,
     machine_user: str | None,
     arg_text: str | None,
+    g_text: str | None,
     wait: bool,
     interval_seconds: float,
     with_logs: bool,
@@ -221,7 +211,7 @@ def start(
     as_json: bool,
 ) -> None:
     """Start an execution of workflow NAME."""
-    arg = parse_arg(arg_text)
+    arg = parse_arg(arg_text, g_text)
     with open_engine(config_path, runs_jobs=True) as engine:
         engine.get_workflow(name)
         invoker = _machine_user(engine, machine_user, name)
@@ -412,14 +402,19 @@ def cancel(
 @workflow.command("resolve")
 @click.argument("execution_id")
 @click.argument("key")
-@click.option("-a", "--arg", "-g", "arg_text", metavar="JSON", help="The wait's result, as JSON.")
+@arg_options("The wait's result, as JSON.")
 @config_option
 @json_option
 def resolve(
-    execution_id: str, key: str, arg_text: str | None, config_path: str | None, as_json: bool
+    execution_id: str,
+    key: str,
+    arg_text: str | None,
+    g_text: str | None,
+    config_path: str | None,
+    as_json: bool,
 ) -> None:
     """Resolve a WAITING execution's wait point KEY with a JSON result."""
-    value = parse_arg(arg_text)
+    value = parse_arg(arg_text, g_text)
     with open_engine(config_path) as engine:
         engine.resolve(execution_id, key, lambda payload: value)
         execution = engine.get_execution(execution_id)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stackflow.arguments import argument_json
 from stackflow.clock import new_id, now_ms
 from stackflow.config import (
     CONFIG_PATH_VARIABLE,
@@ -38,8 +39,6 @@ from stackflow.engine.wakeups import Wakeups
 from stackflow.errors import (
     DefinitionError,
     ExecutionNotFound,
-    InvalidArgument,
-    JsonValueError,
     LeaseLost,
     NotRestartable,
     UnknownMachineUser,
@@ -298,16 +297,7 @@ class Engine:
         return workflow
 
     def _arg_json(self, workflow: Workflow, arg: Any) -> str:
-        arg = {} if arg is None else arg
-        if not isinstance(arg, dict):
-            raise InvalidArgument(
-                f"the argument of workflow '{workflow.name}' must be a JSON object, "
-                f'like {{"key": "value"}}; got {type(arg).__name__}'
-            )
-        try:
-            return encode(arg, what=f"the argument of workflow '{workflow.name}'")
-        except JsonValueError as error:
-            raise InvalidArgument(str(error)) from None
+        return argument_json(workflow.name, arg, self.payload_limit_bytes)
 
     # reading
     def describe_workflows(self) -> list[WorkflowSummary]:

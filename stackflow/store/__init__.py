@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stackflow.errors import StoreError
+from stackflow.errors import StoreError, UnsupportedDatabase
 from stackflow.store.base import Store
 
 POSTGRES_EXTRA_MESSAGE = (
@@ -25,7 +25,7 @@ def open_store(url: str, *, sqlite_synchronous: str = "NORMAL") -> Store:
             raise StoreError(POSTGRES_EXTRA_MESSAGE) from None
         return PostgresStore(url)
     scheme = url.split(":", 1)[0] if ":" in url else url
-    raise StoreError(
+    raise UnsupportedDatabase(
         f"unsupported database URL scheme {scheme!r}: use sqlite:///path/to/state.db "
         "or postgresql://user@host/dbname"
     )

@@ -40,6 +40,7 @@ class DatagramChannel:
         self.directory = channel_directory(database_path)
         self._sender: socket.socket | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def send(self, changes: Iterable[StatusChange]) -> None:
         """Announce `changes` to every listener (best effort, never blocking)."""
@@ -51,6 +52,8 @@ class DatagramChannel:
             return
         payload = "\n".join(change.encode() for change in changes).encode("utf-8")
         with self._lock:
+            if self._closed:
+                return  # a job thread outliving its store's close: nobody reads this
             if self._sender is None:
                 self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
                 self._sender.setblocking(False)
@@ -60,6 +63,7 @@ class DatagramChannel:
     def close(self) -> None:
         """Close the sending socket."""
         with self._lock:
+            self._closed = True
             if self._sender is not None:
                 self._sender.close()
                 self._sender = None

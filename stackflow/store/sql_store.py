@@ -326,9 +326,10 @@ class SqlStore(RepairOperations):
             params = {"id": execution_id, "now": now_ms}
             if conn.execute(self.queries.mark_resumable, params).rowcount:
                 return self._workflow_of_txn(conn, execution_id)
-            if conn.execute(self.queries.execution_exists, params).fetchone() is None:
+            found = conn.execute(self.queries.execution_exists, params).fetchone()
+            if found is None:
                 raise ExecutionNotFound(execution_id)
-            raise NotResumable(execution_id)
+            raise NotResumable(execution_id, str(found[0]))
 
         workflow_name = self._write(mark, one_statement=True)
         self._announce(StatusChange(execution_id, workflow_name, ExecutionStatus.PENDING_RESUME))

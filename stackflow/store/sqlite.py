@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -41,6 +42,23 @@ def sqlite_path(url: str) -> str:
     return path
 
 
+def _check_file(path: Path) -> None:
+    """Make the file's directory; refuse a read-only file before SQLite writes anything
+    next to it (its -wal and -shm files)."""
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise StoreError(
+            f"cannot open the store {path}: {blocking} is not a directory (it is a file); "
+            "set database to a path under a directory"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StoreError(
+            f"the store {path} is read-only: give this user write access to the file "
+            "and its directory, or set database to another file"
+        )
+
+
 class SqliteStore(SqlStore):
     """The Store on one SQLite file, shared safely by threads and processes."""
 
@@ -60,7 +78,7 @@ class SqliteStore(SqlStore):
         self._checkpoint_lock = threading.Lock()
         self._checkpointer: sqlite3.Connection | None = None
         try:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _check_file(Path(self.path))
             self._conn = sqlite3.connect(
                 self.path,
                 isolation_level=None,

@@ -8,6 +8,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from stackflow.arguments import parse_json_text
+from stackflow.errors import JsonValueError
 from stackflow.records import ExecutionStatus
 from stackflow.web.responses import BAD_REQUEST, ApiError
 
@@ -33,10 +35,10 @@ async def json_object(request: Request, known: Collection[str]) -> dict[str, Any
 def parse_json(raw: bytes) -> Any:
     """The JSON value of a body; 400 naming where it is malformed."""
     try:
-        return json.loads(raw)
+        return parse_json_text(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ApiError(BAD_REQUEST, "Invalid JSON body: it is not UTF-8.") from None
-    except json.JSONDecodeError as error:
+    except JsonValueError as error:
         raise ApiError(BAD_REQUEST, f"Invalid JSON body: {error}.") from None
 
 

@@ -16,6 +16,7 @@ from stackflow.errors import (
     NotCancelable,
     NotRestartable,
     NotResumable,
+    PayloadTooLarge,
     ProjectLoadError,
     StackflowError,
     StoreError,
@@ -40,6 +41,7 @@ STATUS_OF_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (NotCancelable, CONFLICT),
     (WaitPointError, CONFLICT),
     (ProjectLoadError, CONFLICT),
+    (PayloadTooLarge, CONTENT_TOO_LARGE),
     (StoreError, UNAVAILABLE),
     (StackflowError, BAD_REQUEST),
 )

@@ -142,3 +142,27 @@ def test_debug_shows_the_traceback(run: Run, project: Path) -> None:
     done = run("--debug", "workflow", "executions", "missing")
     assert done.code == 1
     assert "Traceback" in done.stderr
+
+
+@pytest.mark.parametrize("status", ["", ",", " "])
+def test_a_status_filter_that_names_no_status(run: Run, project: Path, status: str) -> None:
+    line = assert_fails(run, project, 2, "workflow", "executions", "-s", status)
+    assert line.startswith(f"Error: Invalid status: {status!r} names no status. Valid values: ")
+
+
+def test_an_unknown_option_is_one_line(run: Run, project: Path) -> None:
+    line = assert_fails(run, project, 2, *START, "--colour", "red")
+    assert line == "Error: No such option '--colour'. See 'stackflow workflow start --help'."
+    helped = run("workflow", "start", "--help")
+    assert helped.code == 0 and helped.stdout.startswith("Usage: stackflow workflow start")
+
+
+def test_a_missing_argument_is_one_line(run: Run, project: Path) -> None:
+    line = assert_fails(run, project, 2, "workflow", "start")
+    assert line == "Error: Missing argument 'NAME'. See 'stackflow workflow start --help'."
+
+
+def test_control_characters_from_the_user_are_escaped(run: Run, project: Path) -> None:
+    name = "a\nb\x1bc\u2028d\te"
+    line = assert_fails(run, project, 2, "workflow", "start", name, "-m", "admin", "-a", ORDER)
+    assert line.startswith("Error: Unknown workflow 'a\\nb\\x1bc\\u2028d\\te'. Known workflows:")

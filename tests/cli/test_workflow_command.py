@@ -210,7 +210,9 @@ def test_failed_execution_resumes_without_rerunning_finished_jobs(run: Run, proj
     again = run("workflow", "resume", str(execution["id"]))
     assert again.code == 1
     assert again.one_error_line() == (
-        f"Error: Execution '{execution['id']}' is not in a resumable state."
+        f"Error: Execution '{execution['id']}' is not in a resumable state. It is SUCCESS: "
+        "only a FAILED or PENDING_RETRY execution can be resumed; `stackflow workflow restart` "
+        "runs it again as a new execution."
     )
 
 

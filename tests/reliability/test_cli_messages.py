@@ -7,7 +7,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from reliability_kit import Result, stackflow, store_rows, write_project
 
 FLOW = """
@@ -49,9 +48,6 @@ def _arg_of(root: Path, started: Result) -> object:
     return shown.json()["arg"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 17 #7: the payload limit skips the execution argument"
-)
 def test_an_argument_over_the_payload_limit_is_refused(tmp_path: Path, store_url: str) -> None:
     root = _project(tmp_path, store_url, "[engine]\npayload_limit_bytes = 1000\n")
     big = json.dumps({"text": "x" * 3000})
@@ -62,7 +58,6 @@ def test_an_argument_over_the_payload_limit_is_refused(tmp_path: Path, store_url
     assert _count(store_url) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: -a @file.json is not read from the file")
 def test_an_argument_from_a_file(tmp_path: Path, store_url: str) -> None:
     root = _project(tmp_path, store_url)
     (root / "arg.json").write_text(json.dumps({"text": "y" * 300_000}))
@@ -73,7 +68,6 @@ def test_an_argument_from_a_file(tmp_path: Path, store_url: str) -> None:
     assert _arg_of(root, done) == {"text": "y" * 300_000}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: -a - does not read the argument from stdin")
 def test_an_argument_from_stdin(tmp_path: Path, store_url: str) -> None:
     root = _project(tmp_path, store_url)
 
@@ -83,7 +77,6 @@ def test_an_argument_from_stdin(tmp_path: Path, store_url: str) -> None:
     assert _arg_of(root, done) == {"from": "stdin"}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: -a and -g together are accepted")
 def test_both_arg_options_together_is_a_usage_error(tmp_path: Path, sqlite_url: str) -> None:
     root = _project(tmp_path, sqlite_url)
 
@@ -120,7 +113,6 @@ def test_an_absurd_interval(tmp_path: Path, store_url: str) -> None:
     assert _count(store_url) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: a read-only store is a raw error")
 def test_a_read_only_store_file(
     tmp_path: Path, sqlite_url: str, read_only_file: Callable[[Path], None]
 ) -> None:
@@ -139,7 +131,6 @@ def _files(directory: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in directory.iterdir() if path.is_file()}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: init into an impossible path is a raw error")
 def test_init_into_an_impossible_path(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a directory")
 
@@ -148,7 +139,6 @@ def test_init_into_an_impossible_path(tmp_path: Path) -> None:
     assert "a-file" in _refused(done, (1, 2))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: a database path under a file is misexplained")
 def test_a_database_path_under_a_file(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a directory")
     root = _project(tmp_path / "project", f"sqlite:///{(tmp_path / 'a-file' / 'state.db')}")
@@ -169,7 +159,6 @@ def test_copying_a_store_onto_itself(tmp_path: Path) -> None:
     assert _count(f"sqlite:///{root / 'state.db'}") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: an unsupported database URL exits 1")
 def test_an_unsupported_database_url_is_a_configuration_error(tmp_path: Path) -> None:
     root = _project(tmp_path, "mysql://localhost/app")
 
@@ -178,7 +167,6 @@ def test_an_unsupported_database_url_is_a_configuration_error(tmp_path: Path) ->
     assert "mysql" in _refused(done, (2,))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #7: resume of a non-resumable execution")
 def test_resume_of_a_finished_execution_names_its_status(tmp_path: Path, store_url: str) -> None:
     root = _project(tmp_path, store_url)
     finished = stackflow(root, *START, "-a", "{}", "-W", "-j")
@@ -195,7 +183,6 @@ def test_resume_of_a_finished_execution_names_its_status(tmp_path: Path, store_u
 # through the real command.
 
 
-@pytest.mark.xfail(strict=True, reason="found by hypothesis: deeply nested -a is a RecursionError")
 def test_a_deeply_nested_argument(tmp_path: Path, sqlite_url: str) -> None:
     root = _project(tmp_path, sqlite_url)
 
@@ -205,7 +192,6 @@ def test_a_deeply_nested_argument(tmp_path: Path, sqlite_url: str) -> None:
     assert _count(sqlite_url) == (1 if done.code == 0 else 0)
 
 
-@pytest.mark.xfail(strict=True, reason="found by hypothesis: a huge integer in -a is a ValueError")
 def test_an_argument_with_a_huge_integer(tmp_path: Path, sqlite_url: str) -> None:
     root = _project(tmp_path, sqlite_url)
 

@@ -77,6 +77,32 @@ def test_oversize_body_is_413(client: httpx.Client, engine: Engine) -> None:
     assert len(engine.list_executions()) == before
 
 
+def test_an_argument_over_the_payload_limit_is_413(client: httpx.Client, engine: Engine) -> None:
+    """Within the body limit (payload limit + 64 KiB) but over the payload limit: also 413."""
+    before = len(engine.list_executions())
+    big = {"machineUser": "admin", "arg": {"blob": "x" * (engine.payload_limit_bytes + 10)}}
+    reply = client.post("/api/workflows/restock/start", content=json.dumps(big))
+    assert_error(reply, 413, "over the payload limit of 1048576 bytes")
+    assert len(engine.list_executions()) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ('{"machineUser": "admin", "arg": {"a": ' + "[" * 5000 + "]" * 5000 + "}}", "nest"),
+        ('{"machineUser": "admin", "arg": {"a": ' + "[" * 200 + "]" * 200 + "}}", "128 levels"),
+        ('{"machineUser": "admin", "arg": {"n": ' + "7" * 5000 + "}}", "4300 digits"),
+    ],
+)
+def test_a_deep_or_long_body_is_400(
+    client: httpx.Client, engine: Engine, body: str, text: str
+) -> None:
+    before = len(engine.list_executions())
+    reply = client.post("/api/workflows/restock/start", content=body)
+    assert_error(reply, 400, text)
+    assert len(engine.list_executions()) == before
+
+
 def test_oversize_body_without_a_length_is_413(client: httpx.Client) -> None:
     def chunks() -> object:
         for _ in range(40):
