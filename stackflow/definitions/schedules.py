@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,7 @@ class Schedule:
         timezone: str = "UTC",
         args: ScheduleArgs = None,
         machine_user: str | None = None,
+        defined_at: tuple[str, int] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise DefinitionError(f"schedule name must be a non-empty string, got {name!r}")
@@ -50,6 +52,8 @@ class Schedule:
         self.workflow = workflow
         self.args = args
         self.machine_user = machine_user
+        self.defined_at = defined_at
+        """The file and line of the create_schedule call, when known."""
 
     def next_tick(self, after: datetime) -> datetime:
         """The first tick strictly after `after`, in the schedule's time zone."""
@@ -81,7 +85,16 @@ def create_schedule(
     machine_user: str | None = None,
 ) -> Schedule:
     """Define a schedule at module level in a workflow file."""
-    return Schedule(name, cron, workflow, timezone=timezone, args=args, machine_user=machine_user)
+    caller = sys._getframe(1)
+    return Schedule(
+        name,
+        cron,
+        workflow,
+        timezone=timezone,
+        args=args,
+        machine_user=machine_user,
+        defined_at=(caller.f_code.co_filename, caller.f_lineno),
+    )
 
 
 def tick_key(schedule: Schedule, tick: datetime) -> str:

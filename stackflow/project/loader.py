@@ -24,6 +24,7 @@ from stackflow.project import rules
 from stackflow.project.project import Project
 from stackflow.project.reachability import reachable_jobs
 from stackflow.project.rules import Breach, Locator, display_path
+from stackflow.project.schedule_rules import schedule_breaches
 from stackflow.project.trigger_rules import bind_record_triggers, module_record_triggers
 from stackflow.project.webhook_rules import module_webhooks, webhook_breaches
 
@@ -286,6 +287,9 @@ def _build(
     webhooks = module_webhooks(modules)
     project.webhooks = _by_name(webhooks)
     project.breaches.extend(webhook_breaches(webhooks, config.machine_users, config.root))
+    project.breaches.extend(
+        schedule_breaches(project.schedules.values(), config.machine_users, config.root)
+    )
     return project
 
 

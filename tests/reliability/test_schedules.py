@@ -87,7 +87,6 @@ def test_a_raising_schedule_does_not_stop_the_worker(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 17 #2: a failing schedule tick is not recorded")
 def test_a_failing_tick_shows_in_schedule_list(
     tmp_path: Path, store_url: str, workers: Workers
 ) -> None:
@@ -96,12 +95,13 @@ def test_a_failing_tick_shows_in_schedule_list(
     time.sleep(3.0)  # a few ticks fail
     listed = stackflow(root, "schedule", "list", "-j")
     assert listed.code == 0, listed.stderr
-    assert "the args function exploded" in listed.stdout
+    [row] = listed.json()
+    assert row["lastError"] == "RuntimeError: the args function exploded"
+    assert row["lastErrorAt"].endswith("Z")
+    table = stackflow(root, "schedule", "list")
+    assert "lastError" in table.stdout and "the args function exploded" in table.stdout
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 17 #3: check passes a schedule's unknown machine user"
-)
 def test_check_reports_a_schedule_s_unknown_machine_user(tmp_path: Path, sqlite_url: str) -> None:
     root = _project(tmp_path, sqlite_url, UNKNOWN_USER)
 
