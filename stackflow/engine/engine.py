@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -546,18 +548,20 @@ class Engine:
 
     def run_execution(self, execution_id: str) -> bool:
         """Claim this execution if it is runnable and run it here; False if it was not."""
+        asked = time.monotonic()
         lease = self.store.claim_execution(
             execution_id, self.owner, self._lease_ms(), now_ms(), self.claim_limits()
         )
         if lease is None:
             return False
-        self.heartbeat.hold(lease)
+        self.heartbeat.hold(lease, asked)
         self.run_claimed(lease)
         return True
 
     def claim_runnable(self, limit: int) -> list[Lease]:
         """Claim up to `limit` runnable executions of this engine's workflows (kept alive by
         the heartbeat until `run_claimed` or `release`)."""
+        asked = time.monotonic()
         leases = self.store.claim_runnable(
             self.owner,
             self._lease_ms(),
@@ -567,7 +571,7 @@ class Engine:
             self.claim_limits(),
         )
         for lease in leases:
-            self.heartbeat.hold(lease)
+            self.heartbeat.hold(lease, asked)
         return leases
 
     def run_claimed(self, lease: Lease) -> ExecutionStatus | None:
@@ -581,6 +585,7 @@ class Engine:
             )
         install_capture()
         run = ExecutionRun(self._run_settings(), lease, workflow)
+        run.holds = functools.partial(self.heartbeat.holds, lease)
         self.heartbeat.track(run)
         try:
             return run.run()
