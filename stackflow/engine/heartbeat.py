@@ -35,9 +35,11 @@ class Heartbeat:
     """Beats on a thread of its own while there is anything to beat for: claimed executions
     (held or running) or a registered worker."""
 
-    def __init__(self, store: Callable[[], Store], owner: str, lease_ms: int) -> None:
+    def __init__(self, store: Callable[[], Store], owner: str, lease_ms: int, info: str) -> None:
         self._store = store
         self.owner = owner
+        self.info = info
+        """What the workers table says of this process (`host:pid owner`)."""
         self.lease_ms = lease_ms
         self.renew_seconds = lease_ms / 1000 / RENEWALS_PER_LEASE
         self.interval_seconds = min(HEARTBEAT_INTERVAL_SECONDS, self.renew_seconds)
@@ -104,7 +106,7 @@ class Heartbeat:
     def register_worker(self, worker_id: str) -> None:
         """Announce a live worker now, and at every beat until `unregister_worker`."""
         self.worker_id = worker_id
-        self._store().register_worker(worker_id, self.owner, now_ms())
+        self._store().register_worker(worker_id, self.info, now_ms())
         self._announced_at = time.monotonic()
         self._ensure_running()
 
@@ -155,7 +157,7 @@ class Heartbeat:
                 except LeaseLost:  # taken over: the run itself stops at its next write
                     continue
         if self.worker_id is not None and self._due(self._announced_at, WORKER_BEAT_SECONDS):
-            store.register_worker(self.worker_id, self.owner, now_ms())
+            store.register_worker(self.worker_id, self.info, now_ms())
             self._announced_at = time.monotonic()
         if execution_ids:
             store.maintain()
