@@ -12,6 +12,8 @@ EXECUTION_KEYS = {
     "error",
     "invoker",
 }
+# Present only where they apply: a restart, a WAITING execution's wait point or wake time.
+OPTIONAL_EXECUTION_KEYS = {"restartedFrom", "waitingFor", "wakeAt"}
 JOB_KEYS = {
     "id",
     "stackedJobName",
@@ -25,3 +27,9 @@ JOB_KEYS = {
     "result",
     "error",
 }
+
+
+def has_execution_keys(execution: dict[str, object]) -> bool:
+    """The keys of section 6, plus only those optional keys that apply."""
+    keys = set(execution)
+    return keys >= EXECUTION_KEYS and keys - EXECUTION_KEYS <= OPTIONAL_EXECUTION_KEYS

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -82,7 +84,13 @@ CLAIM_BATCH = 16
 
 
 def _owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """A short random id of this engine: the lease owner written on every claim."""
+    return uuid.uuid4().hex[:12]
+
+
+def process_name() -> str:
+    """`host:pid` of this process, for worker ids and the workers table."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Engine:
@@ -133,7 +141,11 @@ class Engine:
         self._store: Store | None = None
         self._wakeups: Wakeups | None = None
         self._open_lock = threading.Lock()
-        self.heartbeat = Heartbeat(lambda: self.store, self.owner, self._lease_ms())
+        self._claiming = threading.Lock()
+        """Held from a claim to its lease being held by the heartbeat."""
+        self.heartbeat = Heartbeat(
+            lambda: self.store, self.owner, self._lease_ms(), f"{process_name()} {self.owner}"
+        )
         self._scheduler = ScheduleFirer(self.schedules, lambda: self.store, self._start)
         self.metrics: RunMetrics | None = None
         """Where the runs of this engine report their measurements (a worker's or the web
@@ -536,28 +548,32 @@ class Engine:
 
     def run_execution(self, execution_id: str) -> bool:
         """Claim this execution if it is runnable and run it here; False if it was not."""
-        lease = self.store.claim_execution(
-            execution_id, self.owner, self._lease_ms(), now_ms(), self.claim_limits()
-        )
-        if lease is None:
-            return False
-        self.heartbeat.hold(lease)
+        with self._claiming:
+            asked = time.monotonic()
+            lease = self.store.claim_execution(
+                execution_id, self.owner, self._lease_ms(), now_ms(), self.claim_limits()
+            )
+            if lease is None:
+                return False
+            self.heartbeat.hold(lease, asked)
         self.run_claimed(lease)
         return True
 
     def claim_runnable(self, limit: int) -> list[Lease]:
         """Claim up to `limit` runnable executions of this engine's workflows (kept alive by
         the heartbeat until `run_claimed` or `release`)."""
-        leases = self.store.claim_runnable(
-            self.owner,
-            self._lease_ms(),
-            now_ms(),
-            limit,
-            sorted(self.workflows),
-            self.claim_limits(),
-        )
-        for lease in leases:
-            self.heartbeat.hold(lease)
+        with self._claiming:
+            asked = time.monotonic()
+            leases = self.store.claim_runnable(
+                self.owner,
+                self._lease_ms(),
+                now_ms(),
+                limit,
+                sorted(self.workflows),
+                self.claim_limits(),
+            )
+            for lease in leases:
+                self.heartbeat.hold(lease, asked)
         return leases
 
     def run_claimed(self, lease: Lease) -> ExecutionStatus | None:
@@ -571,6 +587,7 @@ class Engine:
             )
         install_capture()
         run = ExecutionRun(self._run_settings(), lease, workflow)
+        run.holds = functools.partial(self.heartbeat.holds, lease)
         self.heartbeat.track(run)
         try:
             return run.run()
@@ -617,7 +634,9 @@ class Engine:
 
     def release_claims(self, execution_id: str) -> None:
         """Release whatever this process holds of an execution (a wait that gave up)."""
-        for lease in self.heartbeat.held_leases(execution_id):
+        with self._claiming:  # a claim in flight is held before this looks
+            leases = self.heartbeat.held_leases(execution_id)
+        for lease in leases:
             self.release(lease)
 
     def run_pending(self, concurrency: int | None = None) -> int:

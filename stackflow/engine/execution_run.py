@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +56,8 @@ class ExecutionRun:
         self.canceled = False
         self.released = False
         """Set when this process gave the execution back: nothing more starts here."""
+        self.holds: Callable[[], bool] = lambda: True
+        """Whether this process surely still holds the claim (the engine's heartbeat knows)."""
         self.sleep_wakes: list[int] = []
         self._proxies: dict[int, JobsProxy] = {}
         self.observer = observe_run(lease, settings.metrics)

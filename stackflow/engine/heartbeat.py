@@ -35,9 +35,11 @@ class Heartbeat:
     """Beats on a thread of its own while there is anything to beat for: claimed executions
     (held or running) or a registered worker."""
 
-    def __init__(self, store: Callable[[], Store], owner: str, lease_ms: int) -> None:
+    def __init__(self, store: Callable[[], Store], owner: str, lease_ms: int, info: str) -> None:
         self._store = store
         self.owner = owner
+        self.info = info
+        """What the workers table says of this process (`host:pid owner`)."""
         self.lease_ms = lease_ms
         self.renew_seconds = lease_ms / 1000 / RENEWALS_PER_LEASE
         self.interval_seconds = min(HEARTBEAT_INTERVAL_SECONDS, self.renew_seconds)
@@ -46,16 +48,33 @@ class Heartbeat:
         self._announced_at = 0.0
         self._held: dict[ClaimKey, Lease] = {}
         self._runs: dict[ClaimKey, ExecutionRun] = {}
+        self._deadlines: dict[ClaimKey, float] = {}
+        """When each claim's lease may have run out, by this process's monotonic clock."""
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
 
     # what the process holds
-    def hold(self, lease: Lease) -> None:
-        """Keep a claimed execution's lease alive until its run starts."""
+    def hold(self, lease: Lease, claimed_at: float) -> None:
+        """Keep a claimed execution's lease alive until its run starts.
+
+        `claimed_at`: `time.monotonic()` taken before the claim was asked for (the lease
+        cannot have started earlier, so it cannot last longer than lease_ms from then).
+        """
+        key = claim_key(lease)
         with self._lock:
-            self._held[claim_key(lease)] = lease
+            self._held[key] = lease
+            self._deadlines[key] = claimed_at + self.lease_ms / 1000
         self._ensure_running()
+
+    def holds(self, lease: Lease) -> bool:
+        """Whether this process surely still holds the claim: its lease was renewed in time.
+
+        False once a renewal found it taken over, or when the lease may have run out
+        unrenewed (the process was paused, or the store unreachable, past it).
+        """
+        deadline = self._deadlines.get(claim_key(lease))
+        return deadline is None or time.monotonic() < deadline
 
     def track(self, run: ExecutionRun) -> None:
         """Keep a running execution's lease alive (and tell it of cancel requests)."""
@@ -71,6 +90,7 @@ class Heartbeat:
         with self._lock:
             self._held.pop(key, None)
             self._runs.pop(key, None)
+            self._deadlines.pop(key, None)
 
     def held_leases(self, execution_id: str | None = None) -> list[Lease]:
         """The claims this process holds (of one execution, when given)."""
@@ -86,7 +106,7 @@ class Heartbeat:
     def register_worker(self, worker_id: str) -> None:
         """Announce a live worker now, and at every beat until `unregister_worker`."""
         self.worker_id = worker_id
-        self._store().register_worker(worker_id, self.owner, now_ms())
+        self._store().register_worker(worker_id, self.info, now_ms())
         self._announced_at = time.monotonic()
         self._ensure_running()
 
@@ -115,16 +135,19 @@ class Heartbeat:
                 continue
 
     def beat(self) -> None:
-        """One beat: renew leases, pass on cancel requests, show long jobs, stay registered."""
+        """One beat: pass on cancel requests, show long jobs, renew leases when a third of
+        them has passed, announce the worker every WORKER_BEAT_SECONDS."""
         store = self._store()
         with self._lock:
             runs = list(self._runs.values())
             held = list(self._held.values())
-        execution_ids = sorted(
-            {lease.execution_id for lease in held} | {r.lease.execution_id for r in runs}
-        )
-        if execution_ids:
-            store.renew_leases(self.owner, execution_ids, self.lease_ms, now_ms())
+        claims = [claim_key(lease) for lease in [*held, *(run.lease for run in runs)]]
+        execution_ids = sorted({execution_id for execution_id, _ in claims})
+        if execution_ids and self._due(self._renewed_at, self.renew_seconds):
+            asked = time.monotonic()
+            renewed = store.renew_leases(self.owner, execution_ids, self.lease_ms, now_ms())
+            self._note_renewals(claims, renewed, asked)
+            self._renewed_at = asked
         if runs:
             canceled = store.cancel_requested([run.lease.execution_id for run in runs])
             for run in runs:
@@ -134,10 +157,17 @@ class Heartbeat:
                 except LeaseLost:  # taken over: the run itself stops at its next write
                     continue
         if self.worker_id is not None and self._due(self._announced_at, WORKER_BEAT_SECONDS):
-            store.register_worker(self.worker_id, self.owner, now_ms())
+            store.register_worker(self.worker_id, self.info, now_ms())
             self._announced_at = time.monotonic()
         if execution_ids:
             store.maintain()
+
+    def _note_renewals(self, claims: list[ClaimKey], renewed: set[ClaimKey], asked: float) -> None:
+        """Extend the deadlines of the claims renewed; end those that were not (taken over)."""
+        with self._lock:
+            for key in claims:
+                if key in self._deadlines:
+                    self._deadlines[key] = asked + self.lease_ms / 1000 if key in renewed else 0.0
 
     @staticmethod
     def _due(last: float, every_seconds: float) -> bool:

@@ -334,12 +334,12 @@ class JobRun:
 
     def execute_sync(self) -> None:
         """Run the body here (async bodies on a loop of their own); keep the outcome."""
-        with self._running():
+        with self._running(), self._transaction():
             self._succeed(self._invoke_sync())
 
     async def execute_async(self) -> None:
         """Run an async body on the running loop; keep the outcome."""
-        with self._running():
+        with self._running(), self._transaction():
             self._succeed(await self._invoke_async())
 
     @contextmanager
@@ -354,8 +354,7 @@ class JobRun:
         runner_token = current_runner.set(self)
         log_token = current_log.set(self.log)
         try:
-            with self._transaction():
-                yield
+            yield  # the caller opens the job's transaction in here: its failure fails the job
         except LeaseLost:
             raise
         except (Suspend, Canceled) as signal:
@@ -415,8 +414,14 @@ class JobRun:
         return self.run.lease
 
     def _stop_if_released(self) -> None:
+        """Start nothing more once this process gave the execution back or lost its claim."""
         if self.run.released:
             raise LeaseLost(f"execution {self.row.execution_id} was given back by this process")
+        if not self.run.holds():
+            raise LeaseLost(
+                f"execution {self.row.execution_id}: this process's lease ran out unrenewed "
+                "(it was paused, or the store unreachable) or was taken over"
+            )
 
     def _enter(self) -> None:
         self._stop_if_released()

@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from stackflow.engine.engine import Engine
+from stackflow.engine.engine import Engine, process_name
 from stackflow.engine.retention import BackgroundPrune
 from stackflow.engine.wakeups import FALLBACK_POLL_SECONDS
 from stackflow.errors import StackflowError
@@ -60,7 +60,7 @@ class Worker:
         self.concurrency = concurrency
         self.poll_interval_seconds = poll_interval_seconds
         self.logger = logger or logging.getLogger(WORKER_LOGGER)
-        self.worker_id = f"worker:{engine.owner}"
+        self.worker_id = f"worker:{process_name()}:{engine.owner[:8]}"
         self.abandoned = False
         self._stops = 0
         self._wake = threading.Event()

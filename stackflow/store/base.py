@@ -328,8 +328,8 @@ class Store(Protocol):
 
     def renew_leases(
         self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
-    ) -> None:
-        """Extend the leases this owner still holds."""
+    ) -> set[tuple[str, int]]:
+        """Extend the leases this owner still holds; the (id, fence) of each one renewed."""
         ...
 
     def release_execution(self, lease: Lease, now_ms: int) -> None:
@@ -372,6 +372,11 @@ class Store(Protocol):
 
     def record_job_result(self, lease: Lease, row: JobRow, *, started_recorded: bool) -> None:
         """Write a finished job execution (update it if its start was recorded)."""
+        ...
+
+    def check_lease_txn(self, connection: Any, lease: Lease) -> None:
+        """Raise LeaseLost unless `lease` still owns its running execution, on the caller's
+        DBAPI connection inside its open transaction (the claim then waits for it)."""
         ...
 
     def record_job_result_txn(

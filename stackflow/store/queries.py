@@ -138,7 +138,8 @@ class Queries:
     execution_exists: str = "SELECT status FROM executions WHERE id = :id"
     renew_leases: str = (
         "UPDATE executions SET lease_expires_at = {lease_now} + :lease_ms "
-        f"WHERE lease_owner = :owner AND status = '{ExecutionStatus.RUNNING}' AND id IN ({{ids}})"
+        f"WHERE lease_owner = :owner AND status = '{ExecutionStatus.RUNNING}' AND id IN ({{ids}}) "
+        "RETURNING id, fence"
     )
     release_execution: str = (
         f"UPDATE executions SET status = '{ExecutionStatus.PENDING_RESUME}', lease_owner = NULL, "

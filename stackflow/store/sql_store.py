@@ -143,6 +143,11 @@ class SqlStore(RepairOperations):
         marks = ", ".join(self.placeholder.format(name) for name in names)
         return marks, dict(zip(names, values, strict=True))
 
+    def check_lease_txn(self, connection: Any, lease: Lease) -> None:
+        """Raise LeaseLost unless `lease` still owns its running execution, inside the
+        caller's transaction (PostgreSQL also locks the row FOR SHARE until it ends)."""
+        self._refuse_unless_owned_txn(connection, lease)
+
     def _refuse_unless_owned_txn(self, conn: SqlConnection, lease: Lease) -> None:
         found = conn.execute(
             self.queries.check_fence, {"execution_id": lease.execution_id, "fence": lease.fence}
@@ -297,13 +302,16 @@ class SqlStore(RepairOperations):
 
     def renew_leases(
         self, owner: str, execution_ids: Sequence[str], lease_ms: int, now_ms: int
-    ) -> None:
+    ) -> set[tuple[str, int]]:
         if not execution_ids:
-            return
+            return set()
         marks, params = self._in_list("id", sorted(execution_ids))
         params.update(owner=owner, lease_ms=lease_ms, now=now_ms)
         query = self.queries.renew_leases.replace("{ids}", marks)
-        self._write(lambda conn: conn.execute(query, params), one_statement=True)
+        renewed = self._write(
+            lambda conn: conn.execute(query, params).fetchall(), one_statement=True
+        )
+        return {(str(row[0]), int(row[1])) for row in renewed}
 
     def release_execution(self, lease: Lease, now_ms: int) -> None:
         params = {"execution_id": lease.execution_id, "fence": lease.fence, "now": now_ms}

@@ -64,10 +64,13 @@ def job_transaction(job_run: TransactionalRun) -> Iterator[None]:
     namespace = job_namespace(job_run)
     job_run.record_start_if_needed()
     with namespace_transaction(namespace) as conn:
+        dbapi: Any = conn.connection.dbapi_connection
+        # the claim is checked (and held: a takeover waits) inside the transaction, so the
+        # body never runs under a claim another worker took since the start was recorded
+        job_run.store.check_lease_txn(dbapi, job_run.lease)
         yield
         if job_run.row.status == JobStatus.SUCCESS:
             job_run.row.logs = valid_text(job_run.log.text())
-            dbapi: Any = conn.connection.dbapi_connection
             job_run.store.record_job_result_txn(
                 dbapi, job_run.lease, job_run.row, started_recorded=True
             )

@@ -58,9 +58,6 @@ STALL_SECONDS = 4.0
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True, reason="soak: a transactional body starts under a claim taken over meanwhile"
-)
 def test_a_transactional_body_never_starts_under_a_lost_claim(
     tmp_path: Path, store_url: str, workers: Workers
 ) -> None:
@@ -126,7 +123,6 @@ CHILD_STALL_SECONDS = 4.0
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="soak: a worker paused past its lease starts job bodies")
 def test_a_worker_paused_past_its_lease_starts_no_job_body(
     tmp_path: Path, store_url: str, workers: Workers
 ) -> None:

@@ -42,10 +42,6 @@ def _project(root: Path, url: str, fields: str = LABEL) -> Path:
     return root
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by the soak: a transactional job's failed start is 'generator didn't yield'",
-)
 def test_a_transactional_job_that_cannot_open_its_transaction_fails_with_the_reason(
     tmp_path: Path, store_url: str
 ) -> None:

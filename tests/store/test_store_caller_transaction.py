@@ -101,3 +101,26 @@ def test_a_duplicate_id_is_refused(store_url: str, store: Store) -> None:
         caller_transaction(store_url, commit=False) as conn,
     ):
         store.create_execution_txn(conn, new)
+
+
+def test_a_job_result_written_in_the_callers_transaction_is_fenced(
+    store_url: str, store: Store
+) -> None:
+    from store_helpers import claim_at, job_row
+
+    from stackflow.errors import LeaseLost
+
+    lease = claim_at(store, new_execution(store))
+    done = job_row(lease, 1, "000000")
+    with caller_transaction(store_url, commit=False) as conn:
+        store.check_lease_txn(conn, lease)
+        store.record_job_result_txn(conn, lease, done, started_recorded=False)
+    assert store.load_job_rows(lease.execution_id) == []  # rolled back with the caller's
+    with caller_transaction(store_url, commit=True) as conn:
+        store.check_lease_txn(conn, lease)
+        store.record_job_result_txn(conn, lease, done, started_recorded=False)
+    assert [row.result_json for row in store.load_job_rows(lease.execution_id)] == ['{"ok":true}']
+    store.release_execution(lease, NOW + 1)
+    claim_at(store, lease.execution_id, "w2", NOW + 2)
+    with caller_transaction(store_url, commit=False) as conn, pytest.raises(LeaseLost):
+        store.check_lease_txn(conn, lease)

@@ -86,12 +86,14 @@ def test_a_claim_is_exclusive_until_the_lease_expires(store):
 
 def test_renewed_leases_are_not_taken(store):
     execution_id = new_execution(store)
-    assert store.claim_execution(execution_id, "w1", SHORT_LEASE_MS, now_ms()) is not None
+    lease = store.claim_execution(execution_id, "w1", SHORT_LEASE_MS, now_ms())
+    assert lease is not None
     time.sleep(SHORT_LEASE_MS / 2000)
-    store.renew_leases("w1", [execution_id], SHORT_LEASE_MS, now_ms())
+    renewed = store.renew_leases("w1", [execution_id], SHORT_LEASE_MS, now_ms())
+    assert renewed == {(execution_id, lease.fence)}
     time.sleep(SHORT_LEASE_MS / 1000 * 0.75)  # past the first lease, within the renewed one
     assert store.claim_execution(execution_id, "w2", SHORT_LEASE_MS, now_ms()) is None
-    store.renew_leases("w2", [execution_id], 60_000, now_ms())  # not its owner: no effect
+    assert store.renew_leases("w2", [execution_id], 60_000, now_ms()) == set()  # not its owner
     time.sleep(SHORT_LEASE_MS / 1000 + 0.1)
     assert store.claim_execution(execution_id, "w2", SHORT_LEASE_MS, now_ms()) is not None
 

@@ -1,7 +1,8 @@
 -- Version 3: an execution's argument, result and error live on its row, a job
 -- execution's payloads on its own row; time-ordered ids order executions made in
 -- the same millisecond and order executions by creation (the primary key serves
--- newest-first lists); partial indexes serve the claims; schedules keep the
+-- newest-first lists, also of one workflow, with no index per workflow to update);
+-- partial indexes serve the claims; schedules keep the
 -- error of their last failed tick; an execution started by a record trigger keeps
 -- how many record triggers led to it (trigger_depth). A job execution's id is derived from its
 -- execution's id and its number, not stored.
@@ -42,7 +43,6 @@ DROP TABLE execution_payloads;
 ALTER TABLE executions_v3 RENAME TO executions;
 CREATE UNIQUE INDEX executions_by_key ON executions (idempotency_key)
     WHERE idempotency_key IS NOT NULL;
-CREATE INDEX executions_by_workflow ON executions (workflow_name, id);
 CREATE INDEX executions_pending ON executions (id)
     WHERE status IN ('PENDING', 'PENDING_RESUME');
 CREATE INDEX executions_due ON executions (wake_at) WHERE wake_at IS NOT NULL;
