@@ -117,19 +117,19 @@ def test_check_reports_a_schedule_s_unknown_machine_user(tmp_path: Path, sqlite_
 def test_a_schedule_s_unknown_machine_user_never_blocks_claims(
     tmp_path: Path, store_url: str, workers: Workers
 ) -> None:
-    """Refusing to start (a breach at project load) or serving the rest are both fine."""
+    """The project is refused at load, by start and by the worker alike, with the breach in
+    one line; nothing already in the store is touched, and once fixed the worker serves it."""
+    root = _project(tmp_path, store_url, "")
+    execution_id = _start_hello(root)  # started before the bad schedule was written
     root = _project(tmp_path, store_url, UNKNOWN_USER)
-    worker = workers.start(root)
-    time.sleep(2.5)  # past the first claim, the schedule's ticks come due
-    execution_id = _start_hello(root)
 
-    wait_until(
-        lambda: worker.process.poll() is not None or _status(root, execution_id) == "SUCCESS",
-        SERVE_SECONDS,
-        "the worker to refuse the project or to run the ordinary execution",
-    )
-    if worker.process.poll() is not None:
-        assert worker.process.returncode in (1, 2)
-        assert "nobody" in worker.text() and "Traceback" not in worker.text()
-    else:
-        assert "claiming failed" not in worker.text()
+    refused = stackflow(root, "workflow", "start", "hello", "-m", "admin", "-a", "{}")
+    assert refused.code == 2 and "'nobody'" in refused.stderr
+    worker = workers.start(root)
+    assert worker.process.wait(SERVE_SECONDS) == 2
+    assert "'nobody'" in worker.text() and "Traceback" not in worker.text()
+    assert _status(root, execution_id) == "PENDING"
+
+    root = _project(tmp_path, store_url, "")
+    workers.start(root)
+    wait_until(lambda: _status(root, execution_id) == "SUCCESS", SERVE_SECONDS, "the execution")
