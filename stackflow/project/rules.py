@@ -22,6 +22,7 @@ MAIN_JOB_REQUIRED = "main-job-required"
 DEPS_ARE_JOB_OBJECTS = "deps-are-job-objects"
 VALID_DEFINITION = "valid-definition"
 UNREACHABLE_JOB = "unreachable-job"
+IMPORTABLE_FILES = "importable-files"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 """The stackflow package: errors raised in it while a workflow file loads are definition errors."""

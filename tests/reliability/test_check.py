@@ -73,7 +73,6 @@ def _check(tmp_path: Path, flows: dict[str, str], *args: str) -> tuple[int, str]
     return done.code, done.stdout + done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #8: a file that fails to import ends the report")
 def test_a_file_that_fails_to_import_is_one_breach_among_the_others(tmp_path: Path) -> None:
     flows = {"good.py": GOOD, "other.py": SAME_JOB_NAME, "broken.py": "import no_such_module\n"}
 
@@ -84,7 +83,6 @@ def test_a_file_that_fails_to_import_is_one_breach_among_the_others(tmp_path: Pa
     assert "unique-job-names" in report
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #8: check -j prints no JSON for an import failure")
 def test_check_json_reports_a_file_that_fails_to_import(tmp_path: Path) -> None:
     root = write_project(tmp_path, "sqlite:///state.db", {"broken.py": "import no_such_module\n"})
     done = stackflow(root, "check", "-j")
