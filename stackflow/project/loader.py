@@ -21,6 +21,7 @@ from stackflow.definitions.workflows import Workflow
 from stackflow.errors import ConfigError, ProjectLoadError
 from stackflow.module_names import module_name
 from stackflow.project import rules
+from stackflow.project.name_rules import name_breaches
 from stackflow.project.project import Project
 from stackflow.project.reachability import reachable_jobs
 from stackflow.project.rules import Breach, Locator, display_path
@@ -305,6 +306,7 @@ def _rule_breaches(
         reachable.extend(found)
         reached.update((id(job), job) for job in found)
     project.warnings.extend(rules.unreachable_job_warnings(jobs, reached, locator))
+    breaches.extend(name_breaches(_distinct(reachable), workflows, locator))
     breaches.extend(
         rules.duplicate_name_breaches("job", _distinct(reachable), locator.job, locator)
     )
