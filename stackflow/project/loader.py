@@ -21,11 +21,12 @@ from stackflow.definitions.workflows import Workflow
 from stackflow.errors import ConfigError, ProjectLoadError
 from stackflow.module_names import module_name
 from stackflow.project import rules
+from stackflow.project.dep_rules import undeclared_dep_breaches
+from stackflow.project.import_failures import import_failure
 from stackflow.project.name_rules import name_breaches
 from stackflow.project.project import Project
 from stackflow.project.reachability import reachable_jobs
 from stackflow.project.rules import Breach, Locator, display_path
-from stackflow.project.import_failures import import_failure
 from stackflow.project.schedule_rules import schedule_breaches
 from stackflow.project.trigger_rules import bind_record_triggers, module_record_triggers
 from stackflow.project.webhook_rules import module_webhooks, webhook_breaches
@@ -307,6 +308,7 @@ def _rule_breaches(
         reached.update((id(job), job) for job in found)
     project.warnings.extend(rules.unreachable_job_warnings(jobs, reached, locator))
     breaches.extend(name_breaches(_distinct(reachable), workflows, locator))
+    breaches.extend(undeclared_dep_breaches(_distinct(reachable), locator))
     breaches.extend(
         rules.duplicate_name_breaches("job", _distinct(reachable), locator.job, locator)
     )

@@ -220,8 +220,7 @@ def test_import_error_is_a_breach_with_its_line(tmp_path: Path) -> None:
     result = run_stackflow(tmp_path, "check")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "workflows/x.py:3: cannot import: NameError: name 'foo' is not defined "
-        "[importable-files]"
+        "workflows/x.py:3: cannot import: NameError: name 'foo' is not defined [importable-files]"
     ]
 
 
