@@ -89,7 +89,7 @@ def check(config_path: str | None, replay: bool, workflow_name: str | None, as_j
     code would hit non-determinism."""
     if workflow_name is not None and not replay:
         raise UsageError("-n/--name goes with --replay: `stackflow check --replay -n NAME`.")
-    project = load_project(config_path)
+    project = load_project(config_path, import_failures_as_breaches=True)
     if project.breaches:
         _report_breaches(project, as_json)
         sys.exit(EXIT_FAILED)

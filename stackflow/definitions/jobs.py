@@ -24,7 +24,7 @@ from stackflow.definitions.names import attribute_name, check_name
 from stackflow.definitions.policies import RetryPolicy, check_retry_policy
 from stackflow.definitions.runner import current_runner
 from stackflow.durations import parse_duration
-from stackflow.errors import DefinitionError
+from stackflow.errors import DefinitionError, DuplicateJobName
 
 if TYPE_CHECKING:
     from stackflow.definitions.context import JobContext
@@ -80,11 +80,20 @@ def _check_deps(owner: str, deps: Iterable[object]) -> tuple[WorkflowJob, ...]:
     for dep in checked:
         clash = by_attribute.setdefault(dep.attribute_name, dep)
         if clash is not dep:
-            raise DefinitionError(
-                f"deps of job {owner!r}: {clash.name!r} and {dep.name!r} both map to "
-                f"ctx.jobs.{dep.attribute_name}; rename one"
-            )
+            raise DuplicateJobName(_clash_message(owner, clash, dep))
     return tuple(checked)
+
+
+def _clash_message(owner: str, clash: WorkflowJob, dep: WorkflowJob) -> str:
+    if clash.name == dep.name:
+        return (
+            f"deps of job {owner!r} hold two different jobs named {dep.name!r}; job names "
+            "must be unique across the project: rename one, or list the same job once"
+        )
+    return (
+        f"deps of job {owner!r}: {clash.name!r} and {dep.name!r} both map to "
+        f"ctx.jobs.{dep.attribute_name}; rename one"
+    )
 
 
 def _timeout_seconds(name: str, timeout: str | float | None) -> float | None:

@@ -7,6 +7,13 @@ import re
 from stackflow.errors import DefinitionError
 
 _SEPARATORS = re.compile(r"[-\s]")
+MAX_NAME_LENGTH = 64
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(?: [A-Za-z0-9_-]+)*")
+NAME_GRAMMAR = (
+    "starts with a letter and holds only letters, digits, '-', '_' and single spaces "
+    f"between words, at most {MAX_NAME_LENGTH} characters"
+)
+"""What a job or workflow name may be, as the messages state it."""
 
 
 def attribute_name(job_name: str) -> str:
@@ -23,3 +30,8 @@ def check_name(kind: str, name: object) -> str:
             f"{kind} name {name!r} must not contain '/' (it separates stacked names)"
         )
     return name
+
+
+def follows_name_grammar(name: str) -> bool:
+    """Whether `name` follows NAME_GRAMMAR (so it is safe in stacked names and `ctx.jobs`)."""
+    return len(name) <= MAX_NAME_LENGTH and _NAME.fullmatch(name) is not None

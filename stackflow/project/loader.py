@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from stackflow.config import ProjectConfig, load_config
@@ -21,6 +21,9 @@ from stackflow.definitions.workflows import Workflow
 from stackflow.errors import ConfigError, ProjectLoadError
 from stackflow.module_names import module_name
 from stackflow.project import rules
+from stackflow.project.dep_rules import undeclared_dep_breaches
+from stackflow.project.import_failures import import_failure
+from stackflow.project.name_rules import name_breaches
 from stackflow.project.project import Project
 from stackflow.project.reachability import reachable_jobs
 from stackflow.project.rules import Breach, Locator, display_path
@@ -40,19 +43,25 @@ _loading = threading.local()
 """`_loading.active` is True while this thread loads a project."""
 
 
-def load_project(config_path: str | Path | None = None) -> Project:
+def load_project(
+    config_path: str | Path | None = None, *, import_failures_as_breaches: bool = False
+) -> Project:
     """Load the project: read stackflow.toml, import every workflow file, check the rules.
+
+    With `import_failures_as_breaches` (what `stackflow check` asks for), a workflow file
+    that fails to import is one `importable-files` breach and the other files still load.
 
     Raises:
         ConfigError: the configuration is bad or a glob matches no file.
-        ProjectLoadError: a workflow file cannot be imported.
+        ProjectLoadError: a workflow file cannot be imported (unless such failures are
+            breaches).
     """
     config = load_config(config_path)
     files = workflow_files(config)
     with _load_lock:
         _loading.active = True
         try:
-            loaded = _import_files(config.root, files)
+            loaded = _import_files(config.root, files, import_failures_as_breaches)
             modules = _project_modules(config.root, loaded.modules)
             tailordb = _load_tailordb(config, loaded.breaches)
         finally:
@@ -165,7 +174,7 @@ class _Loaded:
     breaches: list[Breach] = field(default_factory=list)
 
 
-def _import_files(root: Path, files: list[Path]) -> _Loaded:
+def _import_files(root: Path, files: list[Path], failures_as_breaches: bool) -> _Loaded:
     names = {path: module_name(path, root) for path in files}
     _use_root(root, {name.split(".")[0] for name in names.values()})
     loaded = _Loaded()
@@ -173,19 +182,22 @@ def _import_files(root: Path, files: list[Path]) -> _Loaded:
     sys.dont_write_bytecode = True  # no .pyc: an edit within the same second is never missed
     try:
         for path, name in names.items():
-            _import_one(loaded, path, name, root)
+            _import_one(loaded, path, name, root, failures_as_breaches)
     finally:
         sys.dont_write_bytecode = writes_bytecode
     return loaded
 
 
-def _import_one(loaded: _Loaded, path: Path, name: str, root: Path) -> None:
+def _import_one(
+    loaded: _Loaded, path: Path, name: str, root: Path, failures_as_breaches: bool
+) -> None:
     try:
         loaded.modules.append(importlib.import_module(name))
     except (Exception, SystemExit) as error:
         breach = rules.definition_breach(error, root)
-        if breach is None:
-            raise _import_error(error, path, root) from None
+        if breach is None and not failures_as_breaches:
+            raise ProjectLoadError(str(import_failure(error, path, root))) from None
+        breach = breach or import_failure(error, path, root).breach()
         if breach not in loaded.breaches:
             loaded.breaches.append(breach)
 
@@ -235,35 +247,6 @@ def _project_modules(root: Path, first: list[ModuleType]) -> list[ModuleType]:
     )
     found.update((id(module), module) for _, module in others)
     return list(found.values())
-
-
-def _import_error(error: BaseException, path: Path, root: Path) -> ProjectLoadError:
-    file = display_path(path, root)
-    if isinstance(error, SyntaxError):
-        text, where = error.msg, (error.filename, error.lineno)
-    else:
-        text, where = " ".join(str(error).split()), _last_frame_under(root, error.__traceback__)
-    detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
-    return ProjectLoadError(f"{file}: cannot import: {detail}{_where(where, file, root)}")
-
-
-def _last_frame_under(root: Path, traceback: TracebackType | None) -> tuple[str | None, int | None]:
-    prefix = str(root.resolve()) + os.sep
-    where: tuple[str | None, int | None] = (None, None)
-    while traceback is not None:
-        filename = traceback.tb_frame.f_code.co_filename
-        if os.path.abspath(filename).startswith(prefix):
-            where = (filename, traceback.tb_lineno)
-        traceback = traceback.tb_next
-    return where
-
-
-def _where(where: tuple[str | None, int | None], file: str, root: Path) -> str:
-    filename, line = where
-    if filename is None or line is None:
-        return ""
-    shown = display_path(filename, root)
-    return f" (line {line})" if shown == file else f" ({shown}, line {line})"
 
 
 # Collecting ---------------------------------------------------------------------------
@@ -324,6 +307,8 @@ def _rule_breaches(
         reachable.extend(found)
         reached.update((id(job), job) for job in found)
     project.warnings.extend(rules.unreachable_job_warnings(jobs, reached, locator))
+    breaches.extend(name_breaches(_distinct(reachable), workflows, locator))
+    breaches.extend(undeclared_dep_breaches(_distinct(reachable), locator))
     breaches.extend(
         rules.duplicate_name_breaches("job", _distinct(reachable), locator.job, locator)
     )

@@ -1,4 +1,4 @@
-"""Which jobs a workflow can reach: through deps, and through `.trigger`/`.start` in bodies."""
+"""What job bodies call, read from their source: the jobs a workflow reaches, the deps named."""
 
 from __future__ import annotations
 
@@ -8,12 +8,42 @@ import inspect
 import textwrap
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from stackflow.definitions.jobs import WorkflowJob
 
 _CALL_METHODS = ("trigger", "start")
 _MAX_NESTING = 4
+
+
+@dataclass(frozen=True)
+class DepReference:
+    """`ctx.jobs.<name>` or `ctx.jobs["<name>"]` in a job's body, at a line of its file."""
+
+    name: str
+    line: int | None
+    subscript: bool
+
+    def __str__(self) -> str:
+        return f"ctx.jobs[{self.name!r}]" if self.subscript else f"ctx.jobs.{self.name}"
+
+
+@dataclass(frozen=True)
+class _ParsedBody:
+    """A body's syntax tree, and what to add to a line of the tree to get the file's line."""
+
+    roots: list[ast.AST]
+    line_offset: int | None
+
+    def nodes(self) -> Iterable[ast.AST]:
+        """Every node of the body (of each lambda, for a lambda's source lines)."""
+        for root in self.roots:
+            yield from ast.walk(root)
+
+    def file_line(self, node: ast.AST) -> int | None:
+        """The line of the body's file where `node` is."""
+        return None if self.line_offset is None else self.line_offset + getattr(node, "lineno", 1)
 
 
 def reachable_jobs(main_job: WorkflowJob) -> list[WorkflowJob]:
@@ -34,11 +64,11 @@ def triggered_jobs(job: WorkflowJob) -> list[WorkflowJob]:
     on an item of a list, tuple, set or dict of jobs the body can see (`JOBS[0].trigger()`,
     `for each in JOBS: each.trigger()`: then every job in it)."""
     body = inspect.unwrap(job.body)
-    tree = _parse_source(body)
-    if tree is None:
+    parsed = _parse_body(body)
+    if parsed is None:
         return []
     scope = _Scope(body)
-    calls = sorted(_job_calls(tree, body), key=lambda call: (call.lineno, call.col_offset))
+    calls = sorted(_job_calls(parsed), key=lambda call: (call.lineno, call.col_offset))
     found: dict[int, WorkflowJob] = {}
     unresolved = False
     for call in calls:
@@ -46,13 +76,56 @@ def triggered_jobs(job: WorkflowJob) -> list[WorkflowJob]:
         unresolved = unresolved or not targets
         found.update((id(target), target) for target in targets)
     if unresolved:  # e.g. a loop variable: any job in a collection the body names may be it
-        for name in _names(tree):
+        for name in _names(parsed):
             found.update((id(target), target) for target in _collected_jobs(scope.names.get(name)))
     return list(found.values())
 
 
-def _names(tree: ast.AST) -> list[str]:
-    return list(dict.fromkeys(node.id for node in ast.walk(tree) if isinstance(node, ast.Name)))
+def dep_references(job: WorkflowJob) -> list[DepReference]:
+    """Each `ctx.jobs.<name>` / `ctx.jobs["<name>"]` in the body (`ctx`: its second parameter)."""
+    body = inspect.unwrap(job.body)
+    context = _context_parameter(body)
+    parsed = _parse_body(body) if context else None
+    if parsed is None:
+        return []
+    found = (_dep_reference(node, context, parsed) for node in parsed.nodes())
+    return [reference for reference in found if reference is not None]
+
+
+def _context_parameter(body: Callable[..., Any]) -> str | None:
+    try:
+        parameters = list(inspect.signature(body).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    return parameters[1].name if len(parameters) > 1 else None
+
+
+def _dep_reference(node: ast.AST, context: str | None, parsed: _ParsedBody) -> DepReference | None:
+    if not isinstance(node, ast.Attribute | ast.Subscript) or not _is_jobs(node.value, context):
+        return None
+    if isinstance(node, ast.Attribute):
+        if node.attr.startswith("__"):
+            return None
+        return DepReference(node.attr, parsed.file_line(node), subscript=False)
+    key = node.slice
+    if not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+        return None  # a name computed at run time: only the run can tell
+    return DepReference(key.value, parsed.file_line(node), subscript=True)
+
+
+def _is_jobs(node: ast.expr, context: str | None) -> bool:
+    """Whether `node` is `<context>.jobs`."""
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "jobs"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == context
+    )
+
+
+def _names(parsed: _ParsedBody) -> list[str]:
+    names = (node.id for node in parsed.nodes() if isinstance(node, ast.Name))
+    return list(dict.fromkeys(names))
 
 
 def _collected_jobs(value: Any, depth: int = 0) -> list[WorkflowJob]:
@@ -66,32 +139,33 @@ def _collected_jobs(value: Any, depth: int = 0) -> list[WorkflowJob]:
     return found
 
 
-def _parse_source(body: Callable[..., Any]) -> ast.AST | None:
+def _parse_body(body: Callable[..., Any]) -> _ParsedBody | None:
     try:
-        source = textwrap.dedent(inspect.getsource(body))
+        lines, first = inspect.getsourcelines(body)
     except (OSError, TypeError):
         return None
+    source = textwrap.dedent("".join(lines))
     # A lambda's source is the lines it sits on, often a fragment of a call's arguments.
-    for text in (source, f"(\n{source}\n)", f"_(\n{source}\n)"):
+    for text, added in ((source, 0), (f"(\n{source}\n)", 1), (f"_(\n{source}\n)", 1)):
         try:
-            return ast.parse(text)
+            tree = ast.parse(text)
         except SyntaxError:
             continue
+        roots: list[ast.AST] = [tree]
+        if getattr(body, "__name__", "") == "<lambda>":
+            roots = [node for node in ast.walk(tree) if isinstance(node, ast.Lambda)]
+        return _ParsedBody(roots, first - 1 - added if first else None)
     return None
 
 
-def _job_calls(tree: ast.AST, body: Callable[..., Any]) -> Iterable[ast.Call]:
-    roots: Iterable[ast.AST] = [tree]
-    if getattr(body, "__name__", "") == "<lambda>":
-        roots = [node for node in ast.walk(tree) if isinstance(node, ast.Lambda)]
-    for root in roots:
-        for node in ast.walk(root):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in _CALL_METHODS
-            ):
-                yield node
+def _job_calls(parsed: _ParsedBody) -> Iterable[ast.Call]:
+    for node in parsed.nodes():
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _CALL_METHODS
+        ):
+            yield node
 
 
 class _Scope:

@@ -12,7 +12,7 @@ from typing import Any
 from stackflow.definitions.jobs import WorkflowJob
 from stackflow.definitions.names import attribute_name
 from stackflow.definitions.workflows import Workflow
-from stackflow.errors import DefinitionError
+from stackflow.errors import DefinitionError, DuplicateJobName
 
 ONE_WORKFLOW_PER_MODULE = "one-workflow-per-module"
 JOBS_BOUND_AT_MODULE_LEVEL = "jobs-bound-at-module-level"
@@ -22,6 +22,9 @@ MAIN_JOB_REQUIRED = "main-job-required"
 DEPS_ARE_JOB_OBJECTS = "deps-are-job-objects"
 VALID_DEFINITION = "valid-definition"
 UNREACHABLE_JOB = "unreachable-job"
+IMPORTABLE_FILES = "importable-files"
+VALID_NAMES = "valid-names"
+JOB_CALLS_ARE_DEPS = "called-jobs-are-deps"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 """The stackflow package: errors raised in it while a workflow file loads are definition errors."""
@@ -211,7 +214,9 @@ def definition_breach(error: BaseException, root: Path) -> Breach | None:
     user = [(file, line) for file, line, _ in frames if _is_user_file(file)]
     file, line = (display_path(user[-1][0], root), user[-1][1]) if user else (None, None)
     message = " ".join(str(error).split())
-    if frames[-1][2] == "_check_deps":
+    if isinstance(error, DuplicateJobName):
+        rule = UNIQUE_JOB_NAMES
+    elif frames[-1][2] == "_check_deps":
         rule = DEPS_ARE_JOB_OBJECTS
     elif "main_job" in message:
         rule = MAIN_JOB_REQUIRED

@@ -215,9 +215,18 @@ def test_missing_config_file_given_with_c(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == ["Error: nope.toml: config file not found"]
 
 
-def test_import_error_exits_2_with_one_line(tmp_path: Path) -> None:
+def test_import_error_is_a_breach_with_its_line(tmp_path: Path) -> None:
     write_project(tmp_path, {"workflows/x.py": "\nvalue = foo\n"})
     result = run_stackflow(tmp_path, "check")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "workflows/x.py:3: cannot import: NameError: name 'foo' is not defined [importable-files]"
+    ]
+
+
+def test_other_commands_refuse_a_file_that_does_not_import(tmp_path: Path) -> None:
+    write_project(tmp_path, {"workflows/x.py": "\nvalue = foo\n"})
+    result = run_stackflow(tmp_path, "workflow", "list")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "Error: workflows/x.py: cannot import: NameError: name 'foo' is not defined (line 3)"

@@ -1,11 +1,10 @@
-"""Issue 17 #8: `stackflow check` reports every breach, including the ones it used to miss."""
+"""`stackflow check` lists every breach: import failures, undeclared deps, bad or repeated names."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
 from reliability_kit import stackflow, write_project
 
 GOOD = """
@@ -73,7 +72,6 @@ def _check(tmp_path: Path, flows: dict[str, str], *args: str) -> tuple[int, str]
     return done.code, done.stdout + done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #8: a file that fails to import ends the report")
 def test_a_file_that_fails_to_import_is_one_breach_among_the_others(tmp_path: Path) -> None:
     flows = {"good.py": GOOD, "other.py": SAME_JOB_NAME, "broken.py": "import no_such_module\n"}
 
@@ -84,7 +82,6 @@ def test_a_file_that_fails_to_import_is_one_breach_among_the_others(tmp_path: Pa
     assert "unique-job-names" in report
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #8: check -j prints no JSON for an import failure")
 def test_check_json_reports_a_file_that_fails_to_import(tmp_path: Path) -> None:
     root = write_project(tmp_path, "sqlite:///state.db", {"broken.py": "import no_such_module\n"})
     done = stackflow(root, "check", "-j")
@@ -95,7 +92,6 @@ def test_check_json_reports_a_file_that_fails_to_import(tmp_path: Path) -> None:
     assert "no_such_module" in breaches[0]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #8: ctx.jobs.X of a job not in deps passes check")
 def test_a_call_to_a_job_that_is_not_a_dep(tmp_path: Path) -> None:
     code, report = _check(tmp_path, {"flow.py": NOT_A_DEP})
 
@@ -103,9 +99,6 @@ def test_a_call_to_a_job_that_is_not_a_dep(tmp_path: Path) -> None:
     assert "ctx.jobs.c" in report or "'c'" in report
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 17 #8: a name twice in deps is not a unique-names breach"
-)
 def test_the_same_name_twice_in_one_deps_list(tmp_path: Path) -> None:
     code, report = _check(tmp_path, {"flow.py": TWICE_IN_DEPS})
 
@@ -113,7 +106,6 @@ def test_the_same_name_twice_in_one_deps_list(tmp_path: Path) -> None:
     assert "unique-job-names" in report
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 #8: job and workflow names are not validated")
 def test_job_and_workflow_names_follow_a_grammar(tmp_path: Path) -> None:
     code, report = _check(tmp_path, {"flow.py": BAD_NAMES})
 
