@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from stackflow.tailordb.json_text import json_text
 from stackflow.tailordb.stores import close_stores
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -52,9 +53,11 @@ def dispose_engines() -> None:
 
 def _create(url: str) -> Engine:
     if dialect_name(url) != "sqlite":
-        return sa.create_engine(sqlalchemy_url(url))
+        return sa.create_engine(sqlalchemy_url(url), json_serializer=json_text)
     engine = sa.create_engine(
-        url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        json_serializer=json_text,
     )
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)

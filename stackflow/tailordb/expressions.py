@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from stackflow.tailordb.errors import InvalidValue, UnknownIdentifier
 from stackflow.tailordb.types import TailorType
-from stackflow.tailordb.values import check_value
+from stackflow.tailordb.values import check_value, nul_refused
 
 Condition = sa.ColumnElement[bool]
 
@@ -84,9 +84,9 @@ class ColumnResolver:
             return _LISTS[op](column, self._list(field, value, what))
         if value is None:
             raise InvalidValue(f"{what} is None: compare with null using 'is' or 'is not'")
-        if op in _TEXT_OPERATORS and not isinstance(value, str):
-            raise InvalidValue(f"{what} must be a string pattern, got {type(value).__name__}")
-        checked = value if op in _TEXT_OPERATORS else check_value(field, value, what)
+        checked = (
+            _pattern(value, what) if op in _TEXT_OPERATORS else check_value(field, value, what)
+        )
         return _COMPARISONS[op](column, checked)
 
     @staticmethod
@@ -94,6 +94,14 @@ class ColumnResolver:
         if isinstance(value, str | bytes) or not isinstance(value, Iterable):
             raise InvalidValue(f"{what} must be a list of values, got {type(value).__name__}")
         return [check_value(field, item, what, allow_null=False) for item in value]
+
+
+def _pattern(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidValue(f"{what} must be a string pattern, got {type(value).__name__}")
+    if "\x00" in value:
+        raise nul_refused(what)
+    return value
 
 
 class ExpressionBuilder:

@@ -16,6 +16,19 @@ from stackflow.tailordb.errors import MigrationError
 from stackflow.tailordb.schema import kind_family, type_family
 from stackflow.tailordb.types import TailorType
 
+MIGRATION_LOCK_KEY = 0x7461696C6F726462  # "tailordb"; the store's own migrations use "stackflo"
+
+
+def lock_migrations(conn: Connection) -> None:
+    """On PostgreSQL, wait for any other TailorDB migration of this database to end.
+
+    The lock is held until the caller's transaction ends: a migration planned after it
+    reads the schema that the one before it left, so it finds nothing more to do.
+    SQLite needs nothing: a migration's transaction is BEGIN IMMEDIATE, one writer at a time.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
+
 
 class AddColumn(ExecutableDDLElement):
     """ALTER TABLE ... ADD COLUMN, compiled by the dialect's own column specification."""

@@ -18,7 +18,7 @@ from stackflow.errors import ConfigError, ProjectLoadError
 from stackflow.module_names import module_name
 from stackflow.tailordb.engines import IMMEDIATE_OPTION, dialect_name, engine_for
 from stackflow.tailordb.errors import MigrationError, TypeDeclarationError, UnknownIdentifier
-from stackflow.tailordb.migrate import Plan, apply, plan, statement_sql
+from stackflow.tailordb.migrate import Plan, apply, lock_migrations, plan, statement_sql
 from stackflow.tailordb.schema import build_metadata
 from stackflow.tailordb.types import TailorType
 
@@ -82,6 +82,7 @@ class Namespace:
         with engine.connect() as conn:
             conn.execution_options(**{IMMEDIATE_OPTION: True})
             with conn.begin():
+                lock_migrations(conn)
                 found = plan(conn, self.metadata, self.types)
                 self._raise_problems(found)
                 apply(conn, found.statements)

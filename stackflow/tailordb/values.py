@@ -12,10 +12,13 @@ from stackflow.tailordb.errors import InvalidValue
 if TYPE_CHECKING:
     from stackflow.tailordb.fields import Field
 
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""An int field holds a signed 64-bit integer (BIGINT on both backends)."""
+
 _EXPECTED = {
     "string": "a string",
-    "int": "an integer",
-    "float": "a number",
+    "int": "an integer between -2**63 and 2**63 - 1 (64 bits)",
+    "float": "a finite number that fits a 64-bit float",
     "bool": "a boolean",
     "uuid": "a UUID string",
     "datetime": "a datetime (or an ISO 8601 string)",
@@ -30,6 +33,28 @@ def _fail(field: Field, value: object, what: str) -> InvalidValue:
     if len(shown) > 60:
         shown = shown[:57] + "..."
     return InvalidValue(f"{what} must be {expected}, got {type(value).__name__} {shown}")
+
+
+def _has_nul(value: object) -> bool:
+    """Whether a string anywhere in `value` (a JSON key too) holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
+def _float(value: object) -> float | None:
+    """`value` as a finite float (None: not a number, or too large for one)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _datetime(value: object) -> datetime.datetime | None:
@@ -85,10 +110,11 @@ def _scalar(field: Field, value: object) -> tuple[bool, Any]:
     if kind == "string":
         return isinstance(value, str), value
     if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool), value
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return ok and INT_MIN <= value <= INT_MAX, value  # type: ignore[operator]
     if kind == "float":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return ok and math.isfinite(value), float(value) if ok else value  # type: ignore[arg-type]
+        number = _float(value)
+        return number is not None, number
     if kind == "bool":
         return isinstance(value, bool), value
     if kind == "enum":
@@ -111,7 +137,17 @@ def check_value(field: Field, value: object, what: str, *, allow_null: bool | No
     ok, normalized = _scalar(field, value)
     if not ok:
         raise _fail(field, value, what)
+    if field.kind in ("string", "json") and _has_nul(value):
+        raise nul_refused(what)
     return normalized
+
+
+def nul_refused(what: str) -> InvalidValue:
+    """The refusal of a NUL character: PostgreSQL cannot store one, and SQLite refuses it alike."""
+    return InvalidValue(
+        f"{what} contains a NUL character (\\x00), which text and json values cannot hold: "
+        "remove it, or encode the data (e.g. base64) first"
+    )
 
 
 def read_value(field: Field, value: Any) -> Any:
