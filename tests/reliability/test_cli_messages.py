@@ -1,4 +1,4 @@
-"""Issue 17 #7: limits and messages: each careless input gets one clear line and its exit code."""
+"""Limits and messages: each careless input gets one clear line and its exit code."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 17 #1: `db copy` from a missing source must not create it, nor empty the destination."""
+"""`db copy` from a missing source creates nothing and never empties the destination."""
 
 from __future__ import annotations
 

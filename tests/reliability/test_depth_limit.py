@@ -1,4 +1,4 @@
-"""Issue 17 #10: a depth-limit failure is readable and its record stays small."""
+"""A depth-limit failure is readable and its record stays small."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 17 #2 and #3: a bad schedule must not stop a worker from serving everything else."""
+"""A bad schedule never stops a worker from serving everything else."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 17 #6: many processes opening a fresh store at once (migrations under concurrency)."""
+"""Many processes opening a fresh store at once: migrations are safe under concurrency."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 17 #11: a stale run's cleanup must not untrack the live run of the same execution."""
+"""A stale run's cleanup never untracks the live run of the same execution."""
 
 from __future__ import annotations
 

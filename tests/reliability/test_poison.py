@@ -1,4 +1,4 @@
-"""Issue 17 #5: a job whose outcome cannot be recorded ends FAILED instead of running forever."""
+"""A job whose outcome cannot be recorded ends FAILED instead of running forever."""
 
 from __future__ import annotations
 
@@ -47,7 +47,6 @@ KINDS = {
     "system-exit": "SystemExit(3) raised by the job",
 }
 
-POISON = "issue 17 #5: a job whose outcome cannot be recorded runs forever"
 LEASE_SECONDS = 1.0
 
 

@@ -1,4 +1,4 @@
-"""Issue 17 #4: a resume after a non-determinism failure runs the failed child again."""
+"""A resume after a non-determinism failure runs the failed child again."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Found by the soak: a worker paused past its lease starts job bodies on continuing.
+"""A worker paused past its lease starts job bodies on continuing.
 
 Its execution had been claimed by another worker meanwhile, so two runs of one execution
 ran at once: the stale one's writes are refused (fenced), but its bodies ran. The stall

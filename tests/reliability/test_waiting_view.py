@@ -1,4 +1,4 @@
-"""Issue 17 #9: a WAITING execution says what it waits for; a wrong resolve names the right key."""
+"""A WAITING execution says what it waits for; a wrong resolve names the right key."""
 
 from __future__ import annotations
 
@@ -29,8 +29,6 @@ def _nap(input, ctx):
 nap = create_workflow_job(name="nap", body=_nap)
 workflow = create_workflow(name="nap", main_job=nap)
 """
-
-WAITING = "issue 17 #9: a WAITING execution does not say what it waits for"
 
 
 def _waiting(root: Path, workflow: str) -> str:
