@@ -1,8 +1,8 @@
-"""A worker paused past its lease starts job bodies on continuing.
+"""A worker paused past its lease starts no job body when it continues.
 
-Its execution had been claimed by another worker meanwhile, so two runs of one execution
-ran at once: the stale one's writes are refused (fenced), but its bodies ran. The stall
-points are in tests/reliability/stall/sitecustomize.py.
+Its execution has been claimed by another worker meanwhile: the stale run's writes are
+refused (fenced), and it must not run bodies either, so two runs of one execution never
+overlap. The stall points are in tests/reliability/stall/sitecustomize.py.
 """
 
 from __future__ import annotations
