@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import functools
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -30,18 +27,17 @@ from stackflow.config import (
 from stackflow.definitions.starter import register_starter
 from stackflow.engine import bulk
 from stackflow.engine.bulk import Duration
-from stackflow.engine.execution_run import ExecutionRun, RunSettings
 from stackflow.engine.heartbeat import Heartbeat
 from stackflow.engine.replay_check import REPLAYED_STATUSES, check_replay
-from stackflow.engine.restart import KEEP_ARGUMENT, carried_markers, carried_rows
+from stackflow.engine.restart import KEEP_ARGUMENT, restart_execution
 from stackflow.engine.retention import PruneReport, prune, prune_selection
+from stackflow.engine.runner import Runner
 from stackflow.engine.scheduler import ScheduleFirer, TickErrorLog
 from stackflow.engine.waiting import DEFAULT_PROGRESS_SECONDS, ProgressCallback, Waiter
 from stackflow.engine.wakeups import Wakeups
 from stackflow.errors import (
     DefinitionError,
     ExecutionNotFound,
-    LeaseLost,
     NotRestartable,
     UnknownMachineUser,
     UnknownWorkflow,
@@ -61,7 +57,6 @@ from stackflow.records import (
 from stackflow.store import open_store
 from stackflow.store.base import (
     WAIT_POINT,
-    ClaimLimits,
     Lease,
     NewExecution,
     PendingWork,
@@ -80,7 +75,6 @@ if TYPE_CHECKING:
 
 WORKER_STALE_SECONDS = 6.0
 """A worker whose last beat is older than this is not live (three missed heartbeats)."""
-CLAIM_BATCH = 16
 
 
 def _owner_id() -> str:
@@ -135,17 +129,13 @@ class Engine:
         for trigger in project.record_triggers.values() if project is not None else ():
             self._add_workflow(trigger.workflow)
         self.owner = _owner_id()
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_parallel_children, thread_name_prefix="stackflow-job"
-        )
         self._store: Store | None = None
         self._wakeups: Wakeups | None = None
         self._open_lock = threading.Lock()
-        self._claiming = threading.Lock()
-        """Held from a claim to its lease being held by the heartbeat."""
         self.heartbeat = Heartbeat(
-            lambda: self.store, self.owner, self._lease_ms(), f"{process_name()} {self.owner}"
+            lambda: self.store, self.owner, self.lease_ms, f"{process_name()} {self.owner}"
         )
+        self._runner = Runner(self, max_parallel_children)
         self._scheduler = ScheduleFirer(self.schedules, lambda: self.store, self._start)
         self.metrics: RunMetrics | None = None
         """Where the runs of this engine report their measurements (a worker's or the web
@@ -228,7 +218,7 @@ class Engine:
         if self._wakeups is not None:
             self._wakeups.close()
             self._wakeups = None
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._runner.close()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -432,14 +422,7 @@ class Engine:
             raise NotRestartable(execution_id, old.status)
         workflow = self.get_workflow(old.workflow_name)
         arg_json = self._arg_json(workflow, old.arg if arg is KEEP_ARGUMENT else arg)
-        new = NewExecution(
-            new_id(), workflow.name, arg_json, invoker_json(old.invoker), None, now_ms()
-        )
-        rows = self.store.load_job_rows(execution_id)
-        copies = carried_rows(rows, execution_id, from_job, new.id)
-        markers = carried_markers(self.store.load_waits(execution_id), new.id)
-        self.store.restart_execution(new, execution_id, copies, markers)
-        return new.id
+        return restart_execution(self.store, old, from_job, arg_json)
 
     def resume_all(
         self,
@@ -535,76 +518,34 @@ class Engine:
             until=parse_statuses(until),
         ).wait()
 
-    # running
-    def claim_limits(self) -> ClaimLimits:
-        """The caps on running executions: project-wide and per workflow."""
-        per_workflow = {}
-        for name, workflow in self.workflows.items():
-            policy = workflow.concurrency_policy
-            cap = policy.max_concurrent_executions if policy else self.max_concurrent_per_workflow
-            if cap is not None:
-                per_workflow[name] = cap
-        return ClaimLimits(self.max_concurrent_executions, per_workflow)
-
+    # running (runner.py)
     def run_execution(self, execution_id: str) -> bool:
         """Claim this execution if it is runnable and run it here; False if it was not."""
-        with self._claiming:
-            asked = time.monotonic()
-            lease = self.store.claim_execution(
-                execution_id, self.owner, self._lease_ms(), now_ms(), self.claim_limits()
-            )
-            if lease is None:
-                return False
-            self.heartbeat.hold(lease, asked)
-        self.run_claimed(lease)
-        return True
+        return self._runner.run_execution(execution_id)
 
     def claim_runnable(self, limit: int) -> list[Lease]:
         """Claim up to `limit` runnable executions of this engine's workflows (kept alive by
         the heartbeat until `run_claimed` or `release`)."""
-        with self._claiming:
-            asked = time.monotonic()
-            leases = self.store.claim_runnable(
-                self.owner,
-                self._lease_ms(),
-                now_ms(),
-                limit,
-                sorted(self.workflows),
-                self.claim_limits(),
-            )
-            for lease in leases:
-                self.heartbeat.hold(lease, asked)
-        return leases
+        return self._runner.claim_runnable(limit)
 
     def run_claimed(self, lease: Lease) -> ExecutionStatus | None:
         """Run a claimed execution to its end; its final status (None if the lease was lost)."""
-        workflow = self.workflows.get(lease.workflow_name)
-        if workflow is None:
-            self.release(lease)
-            raise UnknownWorkflow(
-                f"execution {lease.execution_id} is of workflow '{lease.workflow_name}', "
-                "which this project does not define"
-            )
-        install_capture()
-        run = ExecutionRun(self._run_settings(), lease, workflow)
-        run.holds = functools.partial(self.heartbeat.holds, lease)
-        self.heartbeat.track(run)
-        try:
-            return run.run()
-        except LeaseLost:
-            return None
-        finally:
-            self.heartbeat.forget(lease)
+        return self._runner.run_claimed(lease)
 
-    def _run_settings(self, store: Store | None = None) -> RunSettings:
-        return RunSettings(
-            store or self.store,
-            self.env,
-            self.payload_limit_bytes,
-            self._pool,
-            project=self.project,
-            metrics=self.metrics,
-        )
+    def release(self, lease: Lease) -> None:
+        """Give a claimed execution back unfinished (PENDING_RESUME: any worker resumes it)."""
+        self._runner.release(lease)
+
+    def release_claims(self, execution_id: str) -> None:
+        """Release whatever this process holds of an execution (a wait that gave up)."""
+        self._runner.release_claims(execution_id)
+
+    def run_pending(self, concurrency: int | None = None) -> int:
+        """Run every runnable execution in this process until none is left; how many ran.
+
+        With `concurrency` above 1, that many executions run at once on threads.
+        """
+        return self._runner.run_pending(concurrency)
 
     def check_replay(self, workflow_name: str | None = None) -> list[ReplayFinding]:
         """Replay every execution that may still run against the current code, writing
@@ -619,61 +560,10 @@ class Engine:
             executions = store.list_executions(
                 workflow_name=workflow_name, statuses=REPLAYED_STATUSES
             )
-            return check_replay(self._run_settings(store), self.workflows, executions)
+            return check_replay(self._runner.run_settings(store), self.workflows, executions)
         finally:
             if store is not self._store:
                 store.close()
-
-    def release(self, lease: Lease) -> None:
-        """Give a claimed execution back unfinished (PENDING_RESUME: any worker resumes it)."""
-        run = self.heartbeat.run_of(lease)
-        if run is not None:
-            run.released = True  # its thread stops at the next job boundary
-        self.heartbeat.forget(lease)
-        self.store.release_execution(lease, now_ms())
-
-    def release_claims(self, execution_id: str) -> None:
-        """Release whatever this process holds of an execution (a wait that gave up)."""
-        with self._claiming:  # a claim in flight is held before this looks
-            leases = self.heartbeat.held_leases(execution_id)
-        for lease in leases:
-            self.release(lease)
-
-    def run_pending(self, concurrency: int | None = None) -> int:
-        """Run every runnable execution in this process until none is left; how many ran.
-
-        With `concurrency` above 1, that many executions run at once on threads.
-        """
-        width = max(1, concurrency or 1)
-        if width == 1:
-            return self._run_pending_here()
-        return self._run_pending_on_threads(width)
-
-    def _run_pending_here(self) -> int:
-        """One at a time in this thread, claiming a batch at once (the heartbeat renews it)."""
-        ran = 0
-        while leases := self.claim_runnable(CLAIM_BATCH):
-            for lease in leases:
-                self.run_claimed(lease)
-                ran += 1
-        return ran
-
-    def _run_pending_on_threads(self, width: int) -> int:
-        ran = 0
-        running: set[concurrent.futures.Future[ExecutionStatus | None]] = set()
-        with concurrent.futures.ThreadPoolExecutor(width) as pool:
-            while True:
-                free = width - len(running)
-                leases = self.claim_runnable(free) if free else []
-                running.update(pool.submit(self.run_claimed, lease) for lease in leases)
-                ran += len(leases)
-                if not running:
-                    return ran
-                done, running = concurrent.futures.wait(
-                    running, return_when=concurrent.futures.FIRST_COMPLETED
-                )
-                for future in done:
-                    future.result()
 
     # what a worker needs
     def register_worker(self, worker_id: str) -> None:
@@ -702,7 +592,9 @@ class Engine:
         """When the next tick of any schedule is due."""
         return self._scheduler.next_tick(now or datetime.now(UTC))
 
-    def _lease_ms(self) -> int:
+    @property
+    def lease_ms(self) -> int:
+        """The lease length of this engine's claims, in milliseconds."""
         return int(self.lease_seconds * 1000)
 
 

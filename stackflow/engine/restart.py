@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from stackflow.clock import job_execution_id
+from stackflow.clock import job_execution_id, new_id, now_ms
 from stackflow.errors import UnknownJob
-from stackflow.records import JobStatus
-from stackflow.store.base import PATCH, JobRow, WaitRow
+from stackflow.records import Execution, JobStatus
+from stackflow.store.base import PATCH, JobRow, NewExecution, Store, WaitRow
+from stackflow.store.rows import invoker_json
 
 
 class _Keep:
@@ -69,3 +70,15 @@ def carried_rows(
 def carried_markers(waits: Sequence[WaitRow], new_execution_id: str) -> list[WaitRow]:
     """Copies of the old execution's `ctx.patched` markers, so the copies replay alike."""
     return [replace(w, execution_id=new_execution_id) for w in waits if w.kind == PATCH]
+
+
+def restart_execution(store: Store, old: Execution, from_job: str | None, arg_json: str) -> str:
+    """Create the restart of the final execution `old` with `arg_json`, carrying what
+    `carried_rows` and `carried_markers` say, in one transaction; the new execution's id."""
+    new = NewExecution(
+        new_id(), old.workflow_name, arg_json, invoker_json(old.invoker), None, now_ms()
+    )
+    copies = carried_rows(store.load_job_rows(old.id), old.id, from_job, new.id)
+    markers = carried_markers(store.load_waits(old.id), new.id)
+    store.restart_execution(new, old.id, copies, markers)
+    return new.id
