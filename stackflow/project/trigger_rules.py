@@ -8,7 +8,12 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from stackflow.definitions.triggers import RecordTrigger
-from stackflow.project.rules import Breach, Location, display_path
+from stackflow.project.declarations import (
+    declared_location,
+    declared_place,
+    machine_user_problem,
+)
+from stackflow.project.rules import Breach
 
 if TYPE_CHECKING:
     from stackflow.tailordb.registry import TailorDB
@@ -49,12 +54,20 @@ def bind_record_triggers(
     breaches: list[Breach] = []
     for trigger in triggers:
         namespace, problem = trigger_namespace(tailordb, trigger)
-        user_problem = _machine_user_problem(trigger, machine_users)
+        user_problem = machine_user_problem(
+            f"record trigger {trigger.name!r}", trigger.machine_user, machine_users, required=True
+        )
         if namespace is None:
-            breaches.append(Breach(RECORD_TRIGGER_TYPE, problem, *_where(trigger, root)))
+            breaches.append(
+                Breach(RECORD_TRIGGER_TYPE, problem, *declared_location(trigger.defined_at, root))
+            )
         if user_problem is not None:
             breaches.append(
-                Breach(RECORD_TRIGGER_MACHINE_USER, user_problem, *_where(trigger, root))
+                Breach(
+                    RECORD_TRIGGER_MACHINE_USER,
+                    user_problem,
+                    *declared_location(trigger.defined_at, root),
+                )
             )
         if namespace is not None and user_problem is None:
             bindings.append((namespace.name, bound_trigger(trigger, machine_users)))
@@ -68,38 +81,13 @@ def _duplicate_breaches(triggers: Iterable[RecordTrigger], root: Path) -> list[B
     breaches = []
     for name, group in by_name.items():
         if len(group) > 1:
-            places = " and ".join(_place(trigger, root) for trigger in group)
+            places = " and ".join(declared_place(trigger.defined_at, root) for trigger in group)
             message = f"record trigger names must be unique: {name!r} is defined at {places}"
-            breaches.append(Breach(UNIQUE_RECORD_TRIGGER_NAMES, message, *_where(group[-1], root)))
+            breaches.append(
+                Breach(
+                    UNIQUE_RECORD_TRIGGER_NAMES,
+                    message,
+                    *declared_location(group[-1].defined_at, root),
+                )
+            )
     return breaches
-
-
-def _machine_user_problem(
-    trigger: RecordTrigger, machine_users: Mapping[str, object]
-) -> str | None:
-    known = ", ".join(sorted(machine_users)) or "none are configured"
-    if trigger.machine_user is None:
-        if not machine_users:
-            return None
-        return (
-            f"record trigger {trigger.name!r} needs machine_user=...: the project configures "
-            f"machine users ({known})"
-        )
-    if trigger.machine_user in machine_users:
-        return None
-    return (
-        f"record trigger {trigger.name!r}: unknown machine user {trigger.machine_user!r}. "
-        f"Known machine users: {known} (declare one under [machine_users.<name>] "
-        "in stackflow.toml)"
-    )
-
-
-def _where(trigger: RecordTrigger, root: Path) -> Location:
-    if trigger.defined_at is None:
-        return None, None
-    return display_path(trigger.defined_at[0], root), trigger.defined_at[1]
-
-
-def _place(trigger: RecordTrigger, root: Path) -> str:
-    file, line = _where(trigger, root)
-    return f"{file or '<unknown file>'}{f':{line}' if line else ''}"

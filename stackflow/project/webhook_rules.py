@@ -7,7 +7,12 @@ from pathlib import Path
 from types import ModuleType
 
 from stackflow.definitions.webhooks import Webhook
-from stackflow.project.rules import Breach, Location, display_path
+from stackflow.project.declarations import (
+    declared_location,
+    declared_place,
+    machine_user_problem,
+)
+from stackflow.project.rules import Breach
 
 UNIQUE_WEBHOOK_NAMES = "unique-webhook-names"
 WEBHOOK_MACHINE_USER = "webhook-machine-user"
@@ -32,41 +37,20 @@ def webhook_breaches(
     by_name: dict[str, list[Webhook]] = {}
     for webhook in webhooks:
         by_name.setdefault(webhook.name, []).append(webhook)
-        problem = _machine_user_problem(webhook, machine_users)
+        problem = machine_user_problem(
+            f"webhook {webhook.name!r}", webhook.machine_user, machine_users, required=True
+        )
         if problem is not None:
-            breaches.append(Breach(WEBHOOK_MACHINE_USER, problem, *_where(webhook, root)))
+            breaches.append(
+                Breach(WEBHOOK_MACHINE_USER, problem, *declared_location(webhook.defined_at, root))
+            )
     for name, group in by_name.items():
         if len(group) > 1:
-            places = " and ".join(_place(webhook, root) for webhook in group)
+            places = " and ".join(declared_place(webhook.defined_at, root) for webhook in group)
             message = f"webhook names must be unique: {name!r} is defined at {places}"
-            breaches.append(Breach(UNIQUE_WEBHOOK_NAMES, message, *_where(group[-1], root)))
+            breaches.append(
+                Breach(
+                    UNIQUE_WEBHOOK_NAMES, message, *declared_location(group[-1].defined_at, root)
+                )
+            )
     return breaches
-
-
-def _machine_user_problem(webhook: Webhook, machine_users: Mapping[str, object]) -> str | None:
-    known = ", ".join(sorted(machine_users)) or "none are configured"
-    if webhook.machine_user is None:
-        if not machine_users:
-            return None
-        return (
-            f"webhook {webhook.name!r} needs machine_user=...: the project configures "
-            f"machine users ({known})"
-        )
-    if webhook.machine_user in machine_users:
-        return None
-    return (
-        f"webhook {webhook.name!r}: unknown machine user {webhook.machine_user!r}. "
-        f"Known machine users: {known} (declare one under [machine_users.<name>] "
-        "in stackflow.toml)"
-    )
-
-
-def _where(webhook: Webhook, root: Path) -> Location:
-    if webhook.defined_at is None:
-        return None, None
-    return display_path(webhook.defined_at[0], root), webhook.defined_at[1]
-
-
-def _place(webhook: Webhook, root: Path) -> str:
-    file, line = _where(webhook, root)
-    return f"{file or '<unknown file>'}{f':{line}' if line else ''}"
