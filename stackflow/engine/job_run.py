@@ -7,10 +7,8 @@ import concurrent.futures
 import contextvars
 import itertools
 import json
-import re
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
@@ -22,6 +20,7 @@ from stackflow.definitions.context import JobContext
 from stackflow.definitions.handles import JobHandle, completed_handle, failed_handle
 from stackflow.definitions.jobs import WorkflowJob
 from stackflow.definitions.runner import current_runner
+from stackflow.engine.job_failures import error_message, job_failed_from_error, traceback_text
 from stackflow.engine.replay import child_path, parent_and_position, patch_path
 from stackflow.errors import (
     DefinitionError,
@@ -44,26 +43,6 @@ if TYPE_CHECKING:
 
 MAX_STACK_DEPTH = 64
 CANCELED_ERROR: ErrorInfo = {"type": "Canceled", "message": "the execution was canceled"}
-
-
-PASSED_ON = re.compile(r"^Job '(?P<job>.*?)' failed: (?P<type>[^:\s]+): (?P<message>.*)$", re.S)
-"""The message of a JobFailed: a child that failed because its own child did passes on
-the failure where it began (one `Job 'x' failed:` however deep, not one per level)."""
-
-
-def job_failed_from_error(job_name: str, error: ErrorInfo) -> JobFailed:
-    """The JobFailed a parent sees for a child that failed with `error`."""
-    error_type, message = error.get("type", "Error"), error.get("message", "")
-    passed_on = PASSED_ON.match(message) if error_type == JobFailed.__name__ else None
-    if passed_on is not None:
-        job_name, error_type, message = passed_on["job"], passed_on["type"], passed_on["message"]
-    return JobFailed(
-        job_name,
-        error_type,
-        message,
-        stacked_job_name=error.get("stackedJobName"),
-        traceback=error.get("traceback"),
-    )
 
 
 class JobRun:
@@ -510,8 +489,8 @@ class JobRun:
         origin = error if isinstance(error, JobFailed) else None
         info: ErrorInfo = {
             "type": type(error).__name__,
-            "message": valid_text(_message(error)),
-            "traceback": valid_text(_traceback_text(error, origin)),
+            "message": valid_text(error_message(error)),
+            "traceback": valid_text(traceback_text(error, origin)),
             "stackedJobName": origin.stacked_job_name if origin else self.row.stacked_job_name,
         }
         self.row.error_json = json.dumps(info)
@@ -600,25 +579,3 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-REACHED = "\nThat failure reached this job as:\n"
-
-
-def _traceback_text(error: BaseException, origin: JobFailed | None) -> str:
-    """This job's traceback, after the one where the failure began (not the whole chain of
-    jobs it went through: a record stays small however deep the jobs called each other)."""
-    own = "".join(traceback.format_exception(error))
-    if origin is not None and origin.traceback:
-        return f"{origin.traceback.split(REACHED, 1)[0]}{REACHED}{own}"
-    return own
-
-
-def _message(error: BaseException) -> str:
-    """The error's message; one that cannot be printed, or an exit, still says what it was."""
-    if isinstance(error, KeyboardInterrupt | SystemExit):
-        return f"{error!r} raised by the job"
-    try:
-        return str(error)
-    except Exception:
-        return "unprintable exception"
