@@ -75,6 +75,8 @@ def _show_click_error(error: click.ClickException) -> None:
         error.show()
         return
     message = error.format_message()
+    if not message:  # already reported (the worker's JSON log)
+        return
     context = getattr(error, "ctx", None)
     if isinstance(error, click.UsageError) and context is not None:
         message = f"{message.rstrip('.')}. See '{context.command_path} --help'."
