@@ -52,7 +52,7 @@ class ExecutionRun:
         )
         self.history = self._load_history()
         self._seqs = itertools.count(self.history.next_seq)
-        self.inflight: dict[str, Any] = {}
+        self.inflight: dict[int, Any] = {}
         self.canceled = False
         self.released = False
         """Set when this process gave the execution back: nothing more starts here."""

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from stackflow.asyncbridge import run_sync
-from stackflow.clock import job_execution_id, now_ms
+from stackflow.clock import now_ms
 from stackflow.definitions.context import JobContext
 from stackflow.definitions.handles import JobHandle, completed_handle, failed_handle
 from stackflow.definitions.jobs import WorkflowJob
@@ -346,7 +346,7 @@ class JobRun:
         finally:
             current_log.reset(log_token)
             current_runner.reset(runner_token)
-            self.run.inflight.pop(self.row.id, None)
+            self.run.inflight.pop(self.row.seq, None)
             if seen is not None:
                 seen.ended(self.row.status)
 
@@ -406,7 +406,7 @@ class JobRun:
         self._stop_if_released()
         if self.run.canceled:
             raise Canceled()
-        self.run.inflight[self.row.id] = self
+        self.run.inflight[self.row.seq] = self
 
     def _invoke_sync(self) -> Any:
         input_value = decode(self.row.input_json)
@@ -560,7 +560,6 @@ def _new_row(
 ) -> JobRow:
     seq = run.next_seq()
     return JobRow(
-        id=job_execution_id(run.lease.execution_id, seq),
         execution_id=run.lease.execution_id,
         call_path=path,
         job_name=job.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from stackflow.clock import job_execution_id, new_id, now_ms
+from stackflow.clock import new_id, now_ms
 from stackflow.errors import UnknownJob
 from stackflow.records import Execution, JobStatus
 from stackflow.store.base import PATCH, JobRow, NewExecution, Store, WaitRow
@@ -58,7 +58,6 @@ def carried_rows(
     return [
         replace(
             row,
-            id=job_execution_id(new_execution_id, seq),
             execution_id=new_execution_id,
             seq=seq,
             failure_cause=None,

@@ -87,10 +87,14 @@ class Waiter:
         self._local: LocalRun | None = None
         self._ran_here = False
         self._looked = False
+        self._with_jobs = True
 
     def wait(self) -> Execution:
         """Wait; on a timeout, an interrupt or an early return (`until` a status that is not
         final) give back what this process claimed, so that any worker continues at once."""
+        execution = self._look()
+        if execution.status in self.until or execution.is_settled:
+            return execution  # no need to listen for changes
         with self.engine.wakeups.watch(self.execution_id) as changed:
             try:
                 execution = self._wait(changed)
@@ -108,18 +112,25 @@ class Waiter:
     def _wait(self, changed: threading.Event) -> Execution:
         while True:
             changed.clear()
-            # jobs are read on the first look (often already settled) and for progress
-            with_jobs = self.on_progress is not None or not self._looked
-            self._looked = True
-            execution = self.engine.store.find_execution(self.execution_id, with_jobs=with_jobs)
-            if execution is None:
-                raise ExecutionNotFound(self.execution_id)
+            execution = self._look()
             if execution.status in self.until or execution.is_settled:
-                return execution if with_jobs else self.engine.get_execution(self.execution_id)
+                return (
+                    execution if self._with_jobs else self.engine.get_execution(self.execution_id)
+                )
             if self._run_here_now():
                 continue
             self._report(execution)
             changed.wait(self._pause(execution))
+
+    def _look(self) -> Execution:
+        """The execution now; its jobs are read on the first look (often already settled)
+        and when progress is reported."""
+        self._with_jobs = self.on_progress is not None or not self._looked
+        self._looked = True
+        execution = self.engine.store.find_execution(self.execution_id, with_jobs=self._with_jobs)
+        if execution is None:
+            raise ExecutionNotFound(self.execution_id)
+        return execution
 
     def _run_here_now(self) -> bool:
         """Run the execution here when no worker is live; True when it ran to a stop here."""

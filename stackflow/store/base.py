@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from stackflow.clock import job_execution_id
 from stackflow.records import Execution, ExecutionStatus, JobStatus, WorkflowRecord
 
 WORKER_LOST_ERROR = "stackflow.WorkerLost"
@@ -41,10 +42,9 @@ class JobRow:
     """A job execution as written and read by the engine (JSON kept as text).
 
     `seq` numbers the job executions of one execution in the order they started;
-    (execution_id, seq) is the row's key.
+    (execution_id, seq) is the row's key, and the job execution's id derives from it.
     """
 
-    id: str
     execution_id: str
     call_path: str
     job_name: str
@@ -60,6 +60,11 @@ class JobRow:
     logs: str = ""
     failure_cause: str | None = None
     seq: int = 0
+
+    @property
+    def id(self) -> str:
+        """The job execution's id: a UUID derived from (execution_id, seq), never stored."""
+        return job_execution_id(self.execution_id, self.seq)
 
 
 @dataclass(frozen=True)

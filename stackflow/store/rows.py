@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from stackflow.clock import job_execution_id
 from stackflow.jsonvalue import decode
 from stackflow.records import (
     ErrorInfo,
@@ -98,10 +97,9 @@ def _job_execution(row: JobRow, suspended: bool) -> JobExecution:
 
 
 def job_row(row: Sequence[Any]) -> JobRow:
-    """A JobRow from a row of `queries.JOB_COLUMNS` (its id is derived, not stored)."""
+    """A JobRow from a row of `queries.JOB_COLUMNS`."""
     execution_id, call_path, job_name, stacked_job_name, status = row[:5]
     return JobRow(
-        job_execution_id(execution_id, row[14]),
         execution_id,
         call_path,
         job_name,

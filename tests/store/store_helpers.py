@@ -22,7 +22,6 @@ def new_execution(
 
 def job_row(lease: Lease, seq: int, path: str, status: str = "SUCCESS", **fields: object) -> JobRow:
     row = JobRow(
-        id=new_id(),
         execution_id=lease.execution_id,
         call_path=path,
         job_name="job",

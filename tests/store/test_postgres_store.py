@@ -130,7 +130,7 @@ def test_a_retried_job_insert_is_recognised_not_duplicated(postgres_url):
         lease = store.claim_execution(_new(store), "w1", 10_000, NOW)
         assert lease is not None
         job_id = job_execution_id(lease.execution_id, 1)
-        row = JobRow(job_id, lease.execution_id, "000000", "j", "m/j", "SUCCESS", 1, None, NOW)
+        row = JobRow(lease.execution_id, "000000", "j", "m/j", "SUCCESS", 1, None, NOW)
         row.seq, row.result_json = 1, json.dumps({"ok": 1})
         store.record_job_result(lease, row, started_recorded=False)
         store.record_job_result(lease, row, started_recorded=False)  # as after a lost COMMIT ack

@@ -60,7 +60,8 @@ def test_a_restart_is_created_with_its_copies_in_one_go(store: Store) -> None:
     source = _finished(store, "FAILED")
     new = _restart_of(source)
     [copy] = [row for row in store.load_job_rows(source) if row.call_path]
-    copy.execution_id, copy.id, copy.seq = new.id, job_execution_id(new.id, 1), 1
+    copy.execution_id, copy.seq = new.id, 1
+    assert copy.id == job_execution_id(new.id, 1)  # derived from (execution_id, seq)
     marker = WaitRow(new.id, "000000@v2", PATCH, "v2", None, None, None, NOW)
 
     store.restart_execution(new, source, [copy], [marker])
