@@ -86,15 +86,13 @@ class Waiter:
         self._started = time.monotonic()
         self._local: LocalRun | None = None
         self._ran_here = False
-        self._looked = False
-        self._with_jobs = True
 
     def wait(self) -> Execution:
         """Wait; on a timeout, an interrupt or an early return (`until` a status that is not
         final) give back what this process claimed, so that any worker continues at once."""
         execution = self._look()
-        if execution.status in self.until or execution.is_settled:
-            return execution  # no need to listen for changes
+        if self._done(execution):
+            return self._with_jobs(execution)  # no need to listen for changes
         with self.engine.wakeups.watch(self.execution_id) as changed:
             try:
                 execution = self._wait(changed)
@@ -113,24 +111,29 @@ class Waiter:
         while True:
             changed.clear()
             execution = self._look()
-            if execution.status in self.until or execution.is_settled:
-                return (
-                    execution if self._with_jobs else self.engine.get_execution(self.execution_id)
-                )
+            if self._done(execution):
+                return self._with_jobs(execution)
             if self._run_here_now():
                 continue
             self._report(execution)
             changed.wait(self._pause(execution))
 
     def _look(self) -> Execution:
-        """The execution now; its jobs are read on the first look (often already settled)
-        and when progress is reported."""
-        self._with_jobs = self.on_progress is not None or not self._looked
-        self._looked = True
-        execution = self.engine.store.find_execution(self.execution_id, with_jobs=self._with_jobs)
+        """The execution now; its job executions only when progress is reported (they are
+        read once more when it is done)."""
+        reporting = self.on_progress is not None
+        execution = self.engine.store.find_execution(self.execution_id, with_jobs=reporting)
         if execution is None:
             raise ExecutionNotFound(self.execution_id)
         return execution
+
+    def _done(self, execution: Execution) -> bool:
+        return execution.status in self.until or execution.is_settled
+
+    def _with_jobs(self, execution: Execution) -> Execution:
+        if self.on_progress is not None:
+            return execution
+        return self.engine.get_execution(self.execution_id)
 
     def _run_here_now(self) -> bool:
         """Run the execution here when no worker is live; True when it ran to a stop here."""
