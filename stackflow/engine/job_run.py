@@ -195,7 +195,8 @@ class JobRun:
             )
         if self._abandoned:
             raise JobTimeout(f"job '{self.row.stacked_job_name}' timed out; it cannot call on")
-        self._stop_if_released()
+        if self.run.released:  # the claim itself is checked before any body starts (_enter)
+            self._stop_if_released()
         if self.run.canceled:
             raise Canceled()
         return child_path(self.row.call_path, self._positions.take())
