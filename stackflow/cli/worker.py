@@ -6,7 +6,9 @@ import errno
 import logging
 import os
 import signal
+import socket
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -38,12 +40,38 @@ class LoggedError(click.ClickException):
         return None
 
 
-def _install_stop_handlers(worker: Worker) -> None:
-    def stop(signum: int, frame: FrameType | None) -> None:
-        worker.request_stop()  # only a flag: the worker's loop says it is stopping
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+
+def _install_stop_handlers(worker: Worker) -> None:
+    """SIGTERM and SIGINT ask the worker to stop (a second one: to release what it runs).
+
+    A Python signal handler runs between two bytecodes of the main thread, which may
+    hold the very lock `request_stop` needs (waking the loop sets an Event): so the
+    handlers do nothing, and the signal numbers, written by the interpreter to a
+    socket (`signal.set_wakeup_fd`), reach a thread that calls `request_stop`.
+    """
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+
+    def forward(reader: socket.socket, writer: socket.socket) -> None:
+        # holds `writer` too: the interpreter writes to its descriptor, which must stay open
+        while received := reader.recv(64):
+            for number in received:
+                if number in STOP_SIGNALS:
+                    worker.request_stop()
+
+    thread = threading.Thread(
+        target=forward, args=(reader, writer), name="stackflow-signals", daemon=True
+    )
+    thread.start()
+    for number in STOP_SIGNALS:
+        signal.signal(number, _ignore)
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """Keep the default action (exit) away: the stop itself is forwarded (see above)."""
 
 
 @click.command("worker")
