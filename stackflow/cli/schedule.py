@@ -13,6 +13,8 @@ from stackflow.definitions.schedules import Schedule
 from stackflow.engine.engine import Engine
 from stackflow.jsonvalue import format_datetime
 from stackflow.project.loader import load_project
+from stackflow.shapes import timestamp
+from stackflow.store.rows import from_ms
 
 if TYPE_CHECKING:
     from stackflow.store.base import ScheduleState
@@ -65,9 +67,5 @@ def schedule_json(item: Schedule, now: datetime, state: ScheduleState | None) ->
         "machineUser": item.machine_user,
         "nextRunAt": format_datetime(item.next_tick(now)),
         "lastError": state.last_error if state is not None else None,
-        "lastErrorAt": None if failed_at is None else format_datetime(_utc(failed_at)),
+        "lastErrorAt": timestamp(from_ms(failed_at)),
     }
-
-
-def _utc(epoch_ms: int) -> datetime:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC)
