@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.soak import checks
+from benchmarks.soak import checks, claims
 from benchmarks.soak.backends import booking_rows, integrity, store_url
 from benchmarks.soak.project import WORKFLOW_NAME, expected_total, write_project
 from benchmarks.soak.runner import UNFINISHED, Soak, SoakSettings
@@ -100,7 +100,7 @@ def build_report(soak: Soak, elapsed: float) -> dict[str, Any]:
         "noneStuck": checks.none_stuck(executions, UNFINISHED),
         "finishedJobsNotRerun": checks.finished_jobs_not_rerun(executions, marks),
         "transactionalRowsOnce": checks.rows_exactly_once(executions, booking_rows(soak.url)),
-        "oneClaimAtATime": checks.one_claim_at_a_time(marks),
+        "oneClaimAtATime": checks.one_claim_at_a_time(marks, claims.read(soak.url)),
         "integrity": checks.integrity_ok(integrity(soak.url)),
         "noTraceback": checks.no_traceback(logs),
         "workersStayedUp": checks.verdict(soak.pool.exited),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.soak import claims
 from benchmarks.soak.project import LOG_VARIABLE, MACHINE_USER, STORE_VARIABLE, WORKFLOW_NAME
 from benchmarks.soak.workers import WorkerPool, worker_env
 from stackflow import Engine
@@ -118,6 +119,7 @@ class Soak:
         )
         if done.returncode != 0:
             raise RuntimeError(f"stackflow db migrate failed: {done.stderr.strip()}")
+        claims.install(self.url)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_SECONDS
