@@ -42,6 +42,12 @@ def job_execution_id(execution_id: str, seq: int) -> str:
     The execution's UUID with `seq` mixed into its random bits: unique within the
     execution, and a UUID like the rest (the store keeps only (execution_id, seq)).
     """
+    if 0 <= seq < _LAST_GROUP_LIMIT:  # the common case: only the last group changes
+        return f"{execution_id[:24]}{int(execution_id[24:], 16) ^ seq:012x}"
     value = int(execution_id.replace("-", ""), 16) ^ (seq & ((1 << 62) - 1))
     text = f"{value:032x}"
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_LAST_GROUP_LIMIT = 1 << 48
+"""Sequence numbers below this change only the UUID's last group (12 hex digits)."""

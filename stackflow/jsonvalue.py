@@ -59,7 +59,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def valid_text(text: str) -> str:
     """`text` storable as UTF-8: a lone surrogate becomes its escape (`\\ud800`)."""
-    if _SURROGATE.search(text) is None:
+    if text.isascii() or _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
@@ -80,7 +80,7 @@ def encode(value: Any, *, what: str = "value") -> str:
         path, kind = found or ("<root>", type(value).__name__)
         problem = kind if kind.startswith(_TOO_LONG) else f"{kind} is not a JSON type"
         raise JsonValueError(f"{what} is not JSON: at {path}: {problem}") from None
-    if _SURROGATE.search(text) is not None:
+    if not text.isascii() and _SURROGATE.search(text) is not None:
         raise JsonValueError(
             f"{what} is not valid UTF-8: a string in it holds a lone surrogate such as '\\ud800'"
         )

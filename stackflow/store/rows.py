@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from stackflow.clock import job_execution_id
 from stackflow.jsonvalue import decode
 from stackflow.records import (
     ErrorInfo,
@@ -79,7 +80,7 @@ def _has_unfinished_child(row: JobRow, unfinished: list[str]) -> bool:
 def _job_execution(row: JobRow, suspended: bool) -> JobExecution:
     error: ErrorInfo | None = _load(row.error_json)
     return JobExecution(
-        id=row.id,
+        id=job_execution_id(row.execution_id, row.seq),
         stacked_job_name=row.stacked_job_name,
         job_name=row.job_name,
         status=JobStatus.SUSPEND if suspended else row.status,
