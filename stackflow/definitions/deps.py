@@ -62,7 +62,9 @@ class JobsProxy:
         dep = self._deps.get(name)
         if dep is None:
             raise AttributeError(self._unknown(name))
-        return DepHandle(dep, self._caller_is_async)
+        # kept on the proxy, so the next `ctx.jobs.<name>` finds it without this call
+        handle = self.__dict__[name] = DepHandle(dep, self._caller_is_async)
+        return handle
 
     def __getitem__(self, name: str) -> DepHandle:
         dep = self._deps.get(attribute_name(name))
