@@ -97,7 +97,6 @@ UPDATE_JOB = (
     "result = :result, error = :error, logs = :logs, failure_cause = :failure_cause "
     "WHERE execution_id = :execution_id AND seq = :seq"
 )
-JOB_AT_SEQ = "SELECT 1 FROM job_executions WHERE execution_id = :execution_id AND seq = :seq"
 
 
 @dataclass(frozen=True)
@@ -178,8 +177,10 @@ class Queries:
     select_jobs: str = (
         f"SELECT {JOB_COLUMNS} FROM job_executions WHERE execution_id = :execution_id ORDER BY seq"
     )
-    insert_job: str = f"{INSERT_JOB} WHERE {FENCED} AND NOT EXISTS ({JOB_AT_SEQ})"
-    insert_last_job: str = f"{INSERT_JOB} WHERE NOT EXISTS ({JOB_AT_SEQ})"
+    insert_job: str = f"{INSERT_JOB} WHERE {FENCED} ON CONFLICT DO NOTHING"
+    """(Not `NOT EXISTS` on job_executions: SQLite would copy the row through a temporary
+    table on every insert, as for any INSERT reading the table it inserts into.)"""
+    insert_last_job: str = f"{INSERT_JOB} WHERE true ON CONFLICT DO NOTHING"
     """The main job's last write, in the transaction whose first statement finished the
     execution under its lease (so it needs no fence of its own)."""
     update_job: str = f"{UPDATE_JOB} AND {FENCED}"
