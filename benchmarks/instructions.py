@@ -62,7 +62,7 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--baseline", metavar="REV", help="also count the stackflow of commit REV")
     parser.add_argument("--only", action="append", help=f"workloads: {','.join(WORKLOADS)}")
     parser.add_argument("--n", type=int, help="N of every workload (default: the suite's N)")
@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     workloads = _workloads(parser, args)
+    load_at_start = machine.load_average()
     try:
         valgrind = callgrind.version()
         callgrind.real_python()
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error))
     except checkouts.CheckoutError as error:
         return _fail(f"--baseline: {error}")
-    described = machine.describe(machine.load_average(), baseline=baseline) | {"valgrind": valgrind}
+    described = machine.describe(load_at_start, baseline=baseline) | {"valgrind": valgrind}
     render = instruction_table.json_lines if args.json else instruction_table.markdown
     sys.stdout.write(render(described, found))
     return 0
