@@ -50,6 +50,19 @@ def read_uuids_as_text(conn: Connection) -> None:
     conn.adapters.register_loader("uuid", TextLoader)
 
 
+def configure_pooled(conn: Connection) -> None:
+    """A pooled connection: UUIDs read as text, and generic plans for prepared statements.
+
+    psycopg prepares a statement run five times; the server would then plan it again on
+    every run wherever it judged a plan for the values at hand cheaper (the fenced job
+    insert: 0.25 ms a row against 0.06 ms with its generic plan, measured with
+    pg_stat_statements under W2W). Every hot statement looks rows up by key or by a
+    partial index named by constants, so one generic plan serves all values.
+    """
+    read_uuids_as_text(conn)
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+
+
 def display_url(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)
@@ -84,7 +97,7 @@ class PostgresStore(SqlStore):
         self._pool: ConnectionPool[Connection] = ConnectionPool(
             url,
             kwargs={"autocommit": True},
-            configure=read_uuids_as_text,
+            configure=configure_pooled,
             min_size=POOL_MIN_SIZE,
             max_size=POOL_MAX_SIZE,
             timeout=POOL_TIMEOUT_SECONDS,
