@@ -36,17 +36,22 @@ def parse_statuses(value: str | Sequence[str] | None) -> list[ExecutionStatus]:
     that names none (`""`, `","`): an empty filter is a mistake, not "every status".
     """
     parts = value.split(",") if isinstance(value, str) else list(value or [])
-    valid = ", ".join(status.value for status in ExecutionStatus)
     statuses = []
     for part in (str(part).strip() for part in parts):
         if not part:
             continue
         if part.upper() not in ExecutionStatus.__members__:
-            raise InvalidArgument(f"Invalid status: {part}. Valid values: {valid}")
+            raise InvalidArgument(f"Invalid status: {part}. Valid values: {_valid_statuses()}")
         statuses.append(ExecutionStatus[part.upper()])
     if isinstance(value, str) and not statuses:
-        raise InvalidArgument(f"Invalid status: {value!r} names no status. Valid values: {valid}")
+        raise InvalidArgument(
+            f"Invalid status: {value!r} names no status. Valid values: {_valid_statuses()}"
+        )
     return statuses
+
+
+def _valid_statuses() -> str:
+    return ", ".join(status.value for status in ExecutionStatus)
 
 
 class JobStatus(StrEnum):
