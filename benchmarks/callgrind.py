@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -42,8 +41,12 @@ def version() -> str:
 
 
 def real_python() -> str:
-    """This interpreter's binary: valgrind must run it, not a launcher script (pyenv's shim)."""
-    path = os.path.realpath(sys.executable)
+    """This interpreter's binary: valgrind must run it, not a launcher script (pyenv's shim).
+
+    A virtual environment's `python` is a link to the binary; it is run by that name, so
+    the interpreter still finds the environment beside it.
+    """
+    path = sys.executable
     try:
         with open(path, "rb") as binary:
             magic = binary.read(len(_ELF_MAGIC))
