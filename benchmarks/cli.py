@@ -15,7 +15,8 @@ DEFAULT_BUDGET_SECONDS = 15.0
 POSTGRES_ENV = "STACKFLOW_BENCH_POSTGRES_URL"
 
 
-def _split(values: list[str] | None) -> list[str]:
+def comma_list(values: list[str] | None) -> list[str]:
+    """The items of a repeatable option that also takes comma lists (`--only W1,W3`)."""
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
@@ -53,14 +54,14 @@ def _parser() -> argparse.ArgumentParser:
 def _selection(
     parser: argparse.ArgumentParser, args: argparse.Namespace
 ) -> tuple[list[str], list[spec.Row]]:
-    selected = _split(args.only) or list(spec.ORDER)
+    selected = comma_list(args.only) or list(spec.ORDER)
     unknown = sorted(set(selected) - set(spec.ORDER))
     if unknown:
         parser.error(
             f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(spec.ORDER)}"
         )
     all_rows = spec.rows(args.synchronous)
-    chosen = _split(args.engine) or list(all_rows)
+    chosen = comma_list(args.engine) or list(all_rows)
     unknown = sorted(set(chosen) - set(all_rows))
     if unknown:
         parser.error(f"unknown engine(s) {', '.join(unknown)}; choose from {', '.join(all_rows)}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import callgrind, checkouts, instruction_table, machine, processes, spec
+from benchmarks.cli import comma_list
 from benchmarks.instruction_probe import WORKLOADS
 
 PROG = "python -m benchmarks.instructions"
@@ -57,10 +58,6 @@ class Measurement:
         return self.instructions if self.workload == "W3" else self.instructions / self.n
 
 
-def _split(values: list[str] | None) -> list[str]:
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--baseline", metavar="REV", help="also count the stackflow of commit REV")
@@ -75,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _workloads(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, int]:
     """The selected workloads and their N."""
-    selected = _split(args.only) or list(WORKLOADS)
+    selected = comma_list(args.only) or list(WORKLOADS)
     unknown = sorted(set(selected) - set(WORKLOADS))
     if unknown:
         parser.error(f"unknown workload(s) {', '.join(unknown)}; choose from {','.join(WORKLOADS)}")
