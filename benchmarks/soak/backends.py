@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from benchmarks.pg import fresh_database
 
@@ -60,11 +61,16 @@ def integrity(url: str) -> str | None:
 
 def booking_rows(url: str) -> list[tuple[str, str]]:
     """(execution, label) of every row the transactional jobs wrote."""
-    sql = 'SELECT "execution", "label" FROM "Booking"'
+    rows = read_rows(url, 'SELECT "execution", "label" FROM "Booking"')
+    return [(str(e), str(label)) for e, label in rows]
+
+
+def read_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one query on the store at `url`, on a connection of its own."""
     if url.startswith("sqlite:///"):
         with contextlib.closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
-            return [(str(e), str(label)) for e, label in conn.execute(sql)]
+            return conn.execute(sql).fetchall()
     import psycopg
 
     with psycopg.connect(url) as conn:
-        return [(str(e), str(label)) for e, label in conn.execute(sql)]
+        return conn.execute(sql).fetchall()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 
+from benchmarks.soak.backends import read_rows
+
 SQLITE_TRIGGER = """
 CREATE TABLE IF NOT EXISTS soak_claims (execution TEXT, fence INTEGER, claimed_ms INTEGER);
 CREATE TRIGGER IF NOT EXISTS soak_claim AFTER UPDATE OF fence ON executions
@@ -59,13 +61,5 @@ def install(url: str) -> None:
 
 def read(url: str) -> Claims:
     """Every claim logged since `install`."""
-    sql = "SELECT execution, fence, claimed_ms FROM soak_claims"
-    if url.startswith("sqlite:///"):
-        with contextlib.closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
-            rows = conn.execute(sql).fetchall()
-    else:
-        import psycopg
-
-        with psycopg.connect(url) as conn:
-            rows = conn.execute(sql).fetchall()
+    rows = read_rows(url, "SELECT execution, fence, claimed_ms FROM soak_claims")
     return {(str(execution), int(fence)): int(ms) for execution, fence, ms in rows}
