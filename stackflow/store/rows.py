@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from stackflow.clock import job_execution_id
 from stackflow.jsonvalue import decode
 from stackflow.records import (
     ErrorInfo,
@@ -84,7 +83,7 @@ def _job_execution(row: JobRow, suspended: bool) -> JobExecution:
     return _record(
         JobExecution,
         {
-            "id": job_execution_id(row.execution_id, row.seq),
+            "id": row.id,
             "stacked_job_name": row.stacked_job_name,
             "job_name": row.job_name,
             "status": JobStatus.SUSPEND if suspended else row.status,
