@@ -6,13 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from stackflow.durations import show_duration
 from stackflow.engine.wakeups import FALLBACK_POLL_SECONDS
 from stackflow.errors import ExecutionNotFound, WaitTimeout
 from stackflow.records import Execution, ExecutionStatus
+from stackflow.store.rows import job_executions_from_rows
 
 if TYPE_CHECKING:
     from stackflow.engine.engine import Engine
@@ -131,9 +132,12 @@ class Waiter:
         return execution.status in self.until or execution.is_settled
 
     def _with_jobs(self, execution: Execution) -> Execution:
+        """The settled execution with its job executions, read after it (as `find_execution`
+        reads them), without reading the execution's row a second time."""
         if self.on_progress is not None:
             return execution
-        return self.engine.get_execution(self.execution_id)
+        jobs = job_executions_from_rows(self.engine.store.load_job_rows(self.execution_id))
+        return replace(execution, job_executions=tuple(jobs))
 
     def _run_here_now(self) -> bool:
         """Run the execution here when no worker is live; True when it ran to a stop here."""

@@ -20,21 +20,34 @@ def quoted(*statuses: ExecutionStatus | JobStatus) -> str:
     return ", ".join(f"'{status.value}'" for status in statuses)
 
 
-RUNNABLE_NOW = (
-    f"(status IN ({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)})"
-    f" OR (status = '{ExecutionStatus.RUNNING}' AND lease_expires_at < {{lease_now}})"
-    f" OR (status IN ({quoted(ExecutionStatus.PENDING_RETRY, ExecutionStatus.WAITING)})"
-    " AND wake_at IS NOT NULL AND wake_at <= {lease_now}))"
+RUNNABLE_KINDS = (
+    (
+        "executions_pending",
+        f"status IN ({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)})",
+        "id",
+        "updated_at",
+    ),
+    (
+        "executions_leased",
+        f"status = '{ExecutionStatus.RUNNING}' AND lease_expires_at < {{lease_now}}",
+        "lease_expires_at",
+        "lease_expires_at",
+    ),
+    (
+        "executions_due",
+        f"status IN ({quoted(ExecutionStatus.PENDING_RETRY, ExecutionStatus.WAITING)})"
+        " AND wake_at IS NOT NULL AND wake_at <= {lease_now}",
+        "wake_at",
+        "wake_at",
+    ),
 )
-"""An execution a worker may claim now: pending, due again, or abandoned by its owner."""
+"""The executions a worker may claim now, by kind: (the partial index holding them, its
+condition, its column, the column saying since when they have been runnable): pending
+(started, resumed, resolved or released), abandoned by an owner whose lease expired, or due
+again. A claim reads each kind from its index in the index's order (the first ones of each
+kind; by id, the expired and due kinds would walk the primary key), so its cost does not
+grow with the store's history. PostgreSQL's stackflow_claim function does the same."""
 
-RUNNABLE_SINCE = (
-    f"CASE WHEN status = '{ExecutionStatus.RUNNING}' THEN lease_expires_at "
-    f"WHEN status IN ({quoted(ExecutionStatus.PENDING_RETRY, ExecutionStatus.WAITING)}) "
-    "THEN wake_at ELSE updated_at END"
-)
-"""When a runnable execution became runnable: its lease expired, it fell due, or it was
-started, resumed, resolved or released."""
 
 RESUMABLE = quoted(
     ExecutionStatus.FAILED, ExecutionStatus.PENDING_RESUME, ExecutionStatus.PENDING_RETRY
@@ -254,11 +267,7 @@ class Queries:
     remove_worker: str = "DELETE FROM workers WHERE id = :id"
     live_workers: str = "SELECT count(*) FROM workers WHERE heartbeat_at > :since"
 
-    # claims (run by each store inside its own claim transaction)
-    claim_candidates: str = (
-        f"SELECT id, workflow_name, status, {RUNNABLE_SINCE} FROM executions "
-        f"WHERE {RUNNABLE_NOW} {{scope}} ORDER BY id LIMIT :lookahead"
-    )
+    # claims (SQLite's; PostgreSQL claims in its stackflow_claim function)
     running_counts: str = (
         f"SELECT workflow_name, count(*) FROM executions WHERE status = '{ExecutionStatus.RUNNING}'"
         " AND lease_expires_at >= {lease_now} GROUP BY workflow_name"

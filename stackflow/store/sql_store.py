@@ -555,30 +555,10 @@ class SqlStore(RepairOperations):
         return int(found[0][0])
 
     # claims, for the backends
-    def _claim_candidates_txn(
-        self,
-        conn: SqlConnection,
-        params: dict[str, Any],
-        *,
-        execution_id: str | None,
-        workflow_names: Sequence[str],
-    ) -> list[Any]:
-        """(id, workflow name, status, runnable since) of runnable executions, oldest first
-        (the caller locks)."""
-        scope, extra = "", {}
-        if execution_id is not None:
-            scope = f"AND id = {self.placeholder.format('id')}"
-            extra["id"] = execution_id
-        if workflow_names:
-            marks, extra = self._in_list("name", list(workflow_names))
-            scope = f"AND workflow_name IN ({marks})"
-        query = self.queries.claim_candidates.replace("{scope}", scope)
-        return list(conn.execute(query, {**params, **extra}).fetchall())
-
     def _claim_one_txn(
         self, conn: SqlConnection, candidate: Sequence[Any], params: dict[str, Any]
     ) -> Lease:
-        """Claim one candidate row of `_claim_candidates_txn`."""
+        """Claim one candidate row (id, workflow name, status, runnable since)."""
         execution_id, _, status, runnable_since = candidate
         found = conn.execute(self.queries.claim_one, {**params, "id": execution_id}).fetchone()
         taken_over = status == ExecutionStatus.RUNNING

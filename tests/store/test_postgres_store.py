@@ -13,7 +13,8 @@ from stackflow.clock import new_id
 from stackflow.errors import StoreError
 from stackflow.store import open_store
 from stackflow.store.base import NewExecution, Store
-from stackflow.store.postgres import display_url
+from stackflow.store.migrations import META_TABLE, latest_version, migration_scripts
+from stackflow.store.postgres import CLAIM, display_url
 
 NOW = 1_700_000_000_000
 
@@ -138,3 +139,68 @@ def test_a_retried_job_insert_is_recognised_not_duplicated(postgres_url):
         assert (stored.id, stored.result_json) == (job_id, '{"ok": 1}')
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_a_claim_reads_the_runnable_executions_not_the_history(postgres_url):
+    """With 3,000 finished executions older than the pending ones, a worker's claim reads a
+    handful of rows (counted by the server for the claim's own transaction)."""
+    store = open_store(postgres_url)
+    try:
+        with psycopg.connect(postgres_url) as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO executions (id, workflow_name, status, created_at, updated_at, arg) "
+                f"VALUES (%s, 'flow', 'SUCCESS', {NOW}, {NOW}, '{{}}')",
+                [(new_id(),) for _ in range(3_000)],
+            )
+        pending = [_new(store) for _ in range(3)]
+    finally:
+        store.close()
+    params = {
+        "owner": "w",
+        "lease_ms": 10_000,
+        "now": NOW,
+        "limit": 10,
+        "names": ["flow"],
+        "id": None,
+        "max_running": 50,
+        "caps": json.dumps({"flow": 20}),
+    }
+    with psycopg.connect(postgres_url) as conn:
+        claimed = [str(row[0]) for row in conn.execute(CLAIM, params)]
+        read = conn.execute(
+            "SELECT seq_tup_read + COALESCE(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'executions'"
+        ).fetchone()
+        conn.rollback()
+    assert sorted(claimed) == sorted(pending)
+    assert read is not None and read[0] < 50
+
+
+@pytest.mark.postgres
+def test_a_version_3_store_is_upgraded_in_place(postgres_url):
+    """Opening a store of schema version 3 replaces its claim function and keeps its data."""
+    with psycopg.connect(postgres_url) as conn:
+        for version, script in migration_scripts("postgres"):
+            if version <= 3:
+                conn.execute(script.encode("utf-8"))
+        conn.execute(META_TABLE)
+        conn.execute("INSERT INTO stackflow_meta (key, value) VALUES ('schema_version', '3')")
+        execution_id = new_id()
+        conn.execute(
+            "INSERT INTO executions (id, workflow_name, status, created_at, updated_at, arg) "
+            f"VALUES (%s, 'flow', 'PENDING', {NOW}, {NOW}, '{{}}')",
+            (execution_id,),
+        )
+    store = open_store(postgres_url)
+    try:
+        claimed = store.claim_runnable("w", 10_000, NOW, 5, ["flow"])
+    finally:
+        store.close()
+    assert [lease.execution_id for lease in claimed] == [execution_id]
+    with psycopg.connect(postgres_url) as conn:
+        version = conn.execute("SELECT value FROM stackflow_meta").fetchone()
+        claim = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'stackflow_claim'")
+        sources = [row[0] for row in claim]
+    assert version == (str(latest_version("postgres")),)
+    assert len(sources) == 1 and "UNION ALL" in sources[0]  # version 4's claim

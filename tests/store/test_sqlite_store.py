@@ -6,9 +6,13 @@ import sqlite3
 
 import pytest
 
+from stackflow.clock import new_id, now_ms
 from stackflow.errors import StoreError
 from stackflow.store import open_store
+from stackflow.store.base import ClaimLimits, NewExecution
 from stackflow.store.sqlite import SqliteStore
+
+NOW = 1_700_000_000_000
 
 
 def test_wal_and_synchronous(tmp_path):
@@ -66,3 +70,53 @@ def test_a_read_only_store_is_reported(tmp_path, make_read_only):
 def test_unknown_url_scheme(tmp_path):
     with pytest.raises(StoreError, match="unsupported database URL scheme 'mysql'"):
         open_store("mysql://localhost/db")
+
+
+HISTORY = 3_000
+
+
+def _store_with_history(path, finished: int) -> tuple[SqliteStore, list[str]]:
+    """A store holding `finished` finished executions, older than its three pending ones."""
+    store = SqliteStore(f"sqlite:///{path}")
+    history = [(new_id(),) for _ in range(finished)]
+    with store._conn:
+        store._conn.executemany(
+            "INSERT INTO executions (id, workflow_name, status, created_at, updated_at, arg) "
+            f"VALUES (?, 'flow', 'SUCCESS', {NOW}, {NOW}, '{{}}')",
+            history,
+        )
+    pending = [
+        store.create_execution(NewExecution(new_id(), "flow", "{}", None, None, NOW))
+        for _ in range(3)
+    ]
+    return store, pending
+
+
+def _claim_steps(store: SqliteStore) -> tuple[list[str], int]:
+    """What a worker's claim takes, and how many SQLite VM instructions (in 100s) it ran."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store._conn.set_progress_handler(count, 100)
+    limits = ClaimLimits(50, {"flow": 20})
+    leases = store.claim_runnable("w", 10_000, now_ms(), 10, ["flow"], limits)
+    store._conn.set_progress_handler(None, 0)
+    return [lease.execution_id for lease in leases], steps
+
+
+def test_a_claim_reads_the_runnable_executions_not_the_history(tmp_path):
+    """A claim's work does not grow with the finished executions a store keeps."""
+    fresh, fresh_pending = _store_with_history(tmp_path / "fresh.db", 0)
+    old, old_pending = _store_with_history(tmp_path / "old.db", HISTORY)
+    try:
+        claimed_fresh, fresh_steps = _claim_steps(fresh)
+        claimed_old, old_steps = _claim_steps(old)
+    finally:
+        fresh.close()
+        old.close()
+    assert (claimed_fresh, claimed_old) == (fresh_pending, old_pending)
+    assert old_steps <= fresh_steps + 5  # one history row costs ~10 instructions to read
