@@ -83,6 +83,8 @@ def _deployed_notes(cell: Cell) -> list[str]:
         notes.append(f"{details['workers']} stackflow worker process, concurrency {concurrency}")
     if "dbos_path" in details:
         notes.append(details["dbos_path"])
+    if "history" in details:
+        notes.append(f"the store held {details['history']:,} finished executions before")
     return notes
 
 

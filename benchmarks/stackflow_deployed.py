@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import pg, pg_cost, processes
+from benchmarks import history, pg, pg_cost, processes, spec
 from benchmarks.stats import percentiles
 
 WORKFLOW_FILES = Path(__file__).resolve().parent / "deployed_workflows"
@@ -60,7 +60,7 @@ def _w2w(engine: Any, n: int, worker_pid: int) -> dict[str, Any]:
     return {"value": n / elapsed}
 
 
-_WORKLOADS = {"W5": _w5, "W2W": _w2w}
+_WORKLOADS = {"W5": _w5, "W5H": _w5, "W2W": _w2w}
 
 
 def _announced_concurrency(ready_line: str) -> str | None:
@@ -71,7 +71,7 @@ def _announced_concurrency(ready_line: str) -> str | None:
 def run(
     workload: str, n: int, directory: Path, *, synchronous: str, postgres_url: str | None = None
 ) -> dict[str, Any]:
-    """Run W5 or W2W once through a fresh worker process on a fresh database."""
+    """Run W5, W5H or W2W once through a fresh worker process on a fresh database."""
     from stackflow import Engine  # imported here: a missing engine makes this row n/a
 
     measure = _WORKLOADS[workload]
@@ -80,6 +80,10 @@ def run(
         engine = Engine.from_config(config)
         try:
             engine.list_executions()  # open and migrate the store before the worker starts
+            held = None
+            if workload == "W5H":
+                quick = n <= spec.WORKLOADS["W5H"].quick_n  # --quick: a smaller history
+                held = history.fill(url, history.QUICK_HISTORY if quick else history.HISTORY)
             command = [sys.executable, "-m", "stackflow", "worker"]
             log = directory / "worker.log"
             with processes.serving(
@@ -92,5 +96,7 @@ def run(
             engine.close()
     details = measured.setdefault("details", {})
     details.update(database=note, workers=1)
+    if held is not None:
+        details["history"] = held
     details["worker_concurrency"] = _announced_concurrency(worker.ready_line)
     return measured

@@ -80,6 +80,19 @@ def test_w5_and_w2w_run_through_a_live_stackflow_worker() -> None:
     assert any("stackflow worker process" in note for note in w5["notes"])
 
 
+def test_w5h_runs_on_a_store_holding_a_history_on_both_backends(postgres_url: str) -> None:
+    """W5H's store holds the finished executions written before the worker started."""
+    args = ("--only", "W5H", "--engine", "stackflow,stackflow-pg", "--postgres", postgres_url)
+    results = _results(_run(*args, "--json", timeout=180))
+    assert [(r["workload"], r["engine"], r["error"]) for r in results] == [
+        ("W5H", "stackflow", None),
+        ("W5H", "stackflow-pg", None),
+    ]
+    for result in results:
+        assert result["unit"] == "ms p50" and result["median"] > 0
+        assert "the store held 1,000 finished executions before" in result["notes"]
+
+
 def test_postgres_rows_show_the_server_settings_and_its_cost(postgres_url: str) -> None:
     out = _run("--only", "W2W", "--engine", "stackflow-pg", "--postgres", postgres_url)
     fsync, commit = _show(postgres_url, "fsync"), _show(postgres_url, "synchronous_commit")
