@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from commands import Result, command_env
 from json_shapes import EXECUTION_KEYS, JOB_KEYS  # noqa: F401  (re-exported for the CLI tests)
 
 from stackflow.cli.init import template_files
@@ -21,54 +18,7 @@ from stackflow.errors import ConfigError
 from stackflow.store import open_store
 from stackflow.store.sqlite import sqlite_path
 
-CLEARED_VARIABLES = ("STACKFLOW_CONFIG", "STACKFLOW_DATABASE_URL", "STACKFLOW_MACHINE_USER")
 ORDER = '{"orderId": "o1", "customerId": "c1"}'
-
-
-@dataclass
-class Result:
-    """A finished `stackflow` command."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def assert_clean(self) -> None:
-        """No traceback printed (in JSON output, `error.traceback` is data, not a crash)."""
-        assert "Traceback" not in self.stderr
-        try:
-            json.loads(self.stdout)
-        except ValueError:
-            assert "Traceback" not in self.stdout
-
-    def one_error_line(self) -> str:
-        """The single stderr line of a failed command."""
-        self.assert_clean()
-        lines = [line for line in self.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1, self.stderr
-        return lines[0]
-
-
-def command_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED_VARIABLES}
-    env.update(extra)
-    return env
-
-
-def stackflow(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    """Run `python -m stackflow ARGS` in `cwd`."""
-    done = subprocess.run(
-        [sys.executable, "-m", "stackflow", *args],
-        cwd=cwd,
-        env=env or command_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return Result(done.returncode, done.stdout, done.stderr)
 
 
 def popen_stackflow(cwd: Path, *args: str) -> subprocess.Popen[str]:

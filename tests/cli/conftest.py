@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import Result, Run, command_env, stackflow, use_database, write_template
+from cli_helpers import Run, use_database, write_template
+from commands import Result, command_env, stackflow
 
 
 @pytest.fixture

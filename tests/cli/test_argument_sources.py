@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cli_helpers import ORDER, Result, Run, command_env, execution_count
+from cli_helpers import ORDER, Run, execution_count
+from commands import Result, command_env
 
 WAITING_FLOW = """
 from stackflow import create_wait_point, create_workflow, workflow_job

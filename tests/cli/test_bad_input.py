@@ -85,7 +85,7 @@ def test_config_that_does_not_load(run: Run, project: Path) -> None:
 
 
 def test_no_config_found(tmp_path: Path) -> None:
-    from cli_helpers import stackflow
+    from commands import stackflow
 
     done = stackflow(tmp_path, "workflow", "list")
     assert done.code == 2

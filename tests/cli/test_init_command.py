@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_helpers import stackflow
+from commands import stackflow
 
 from stackflow.cli.init import template_files
 

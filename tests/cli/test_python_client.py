@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from cli_helpers import command_env
+from commands import command_env
 
 SCRIPT = """
 from workflows.order_processing import workflow

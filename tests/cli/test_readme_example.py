@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from cli_helpers import command_env, stackflow
+from commands import command_env, stackflow
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL = "pip install -e . && "

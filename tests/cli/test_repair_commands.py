@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import EXECUTION_KEYS, ORDER, Run, command_env
+from cli_helpers import EXECUTION_KEYS, ORDER, Run
+from commands import command_env
 
 from stackflow import Engine
 

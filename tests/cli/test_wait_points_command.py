@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from cli_helpers import Run, stackflow
+from cli_helpers import Run
+from commands import stackflow
 
 APPROVAL_FLOW = """
 from stackflow import create_schedule, create_wait_point, create_workflow, workflow_job

@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from cli_helpers import EXECUTION_KEYS, JOB_KEYS, ORDER, Run, stackflow
+from cli_helpers import EXECUTION_KEYS, JOB_KEYS, ORDER, Run
+from commands import stackflow
 
 RESULT = {"orderId": "o1", "customerEmail": "c1@example.com", "notificationSent": True}
 STACKED_NAMES = [

@@ -7,13 +7,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
+from commands import wait_until
 
 from stackflow.engine.engine import Engine
 
@@ -65,15 +63,6 @@ FLOW = textwrap.dedent(
 )
 
 WORKER_START_SECONDS = 30.0
-
-
-def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    """Poll `condition` every 50 ms; fail the test naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass

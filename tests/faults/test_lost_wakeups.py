@@ -6,7 +6,7 @@ import time
 
 import psycopg
 import pytest
-from faultkit import wait_until
+from commands import wait_until
 
 from stackflow.engine.wakeups import FALLBACK_POLL_SECONDS
 from stackflow.store.datagrams import channel_directory

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from faultkit import FaultProject, Worker, one_success_per_call_path, wait_until
+from commands import wait_until
+from faultkit import FaultProject, Worker, one_success_per_call_path
 
 from stackflow.engine.engine import Engine
 

@@ -11,7 +11,8 @@ from contextlib import closing, contextmanager
 from typing import Any
 
 import pytest
-from faultkit import FaultProject, wait_until
+from commands import wait_until
+from faultkit import FaultProject
 
 from stackflow.store import open_store
 from stackflow.store.sqlite import sqlite_path

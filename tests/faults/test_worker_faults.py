@@ -6,7 +6,8 @@ import signal
 import time
 
 import pytest
-from faultkit import one_success_per_call_path, wait_until
+from commands import wait_until
+from faultkit import one_success_per_call_path
 
 pytestmark = pytest.mark.slow
 

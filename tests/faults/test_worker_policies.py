@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 import pytest
-from faultkit import wait_until
+from commands import wait_until
 
 CAPPED = textwrap.dedent(
     """

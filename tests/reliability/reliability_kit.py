@@ -2,73 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
+from commands import COMMAND_SECONDS, command_env, wait_until
 
-COMMAND_SECONDS = 60.0
 WORKER_START_SECONDS = 30.0
-CLEARED = ("STACKFLOW_CONFIG", "STACKFLOW_DATABASE_URL", "STACKFLOW_MACHINE_USER")
-
-
-@dataclass
-class Result:
-    """A finished `stackflow` command."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-    def error_line(self) -> str:
-        """The one stderr line of a refused command (no traceback anywhere)."""
-        assert "Traceback" not in self.stderr + self.stdout, self.stderr
-        lines = [line for line in self.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1, self.stderr
-        return lines[0]
-
-
-def command_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    env.update(PYTHONUNBUFFERED="1", **extra)
-    return env
-
-
-def stackflow(cwd: Path, *args: str, stdin: str | None = None, **env: str) -> Result:
-    """Run `python -m stackflow ARGS` in `cwd`."""
-    done = subprocess.run(
-        [sys.executable, "-m", "stackflow", *args],
-        cwd=cwd,
-        env=command_env(**env),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_SECONDS,
-    )
-    return Result(done.returncode, done.stdout, done.stderr)
-
-
-def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    """Poll `condition` every 50 ms; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def write_project(root: Path, database: str, flows: dict[str, str], extra_config: str = "") -> Path:

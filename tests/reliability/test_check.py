@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reliability_kit import stackflow, write_project
+from commands import stackflow
+from reliability_kit import write_project
 
 GOOD = """
 from stackflow import create_workflow, create_workflow_job

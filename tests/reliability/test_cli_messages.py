@@ -7,7 +7,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from reliability_kit import Result, stackflow, store_rows, write_project
+from commands import Result, stackflow
+from reliability_kit import store_rows, write_project
 
 FLOW = """
 from stackflow import create_workflow, create_workflow_job
@@ -37,7 +38,7 @@ def _count(url: str) -> int:
 def _refused(done: Result, codes: tuple[int, ...]) -> str:
     """The one error line of a refused command, without a raw exception name."""
     assert done.code in codes, (done.code, done.stdout, done.stderr)
-    line = done.error_line()
+    line = done.one_error_line()
     assert not any(raw in line.removeprefix("Error:") for raw in RAW_NAMES), line
     return line
 

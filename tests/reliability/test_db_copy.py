@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reliability_kit import stackflow, store_rows, write_project
+from commands import stackflow
+from reliability_kit import store_rows, write_project
 
 FLOW = """
 from stackflow import create_workflow, create_workflow_job
@@ -36,7 +37,7 @@ def test_force_copy_from_a_missing_source_deletes_nothing(tmp_path: Path, store_
     assert len(store_rows(store_url, "SELECT id FROM executions")) == held == 2
     assert not missing.exists(), "the missing source was created"
     assert done.code == 1, done.stderr
-    line = done.error_line()
+    line = done.one_error_line()
     assert str(missing) in line and "Copied" not in done.stderr
 
 
@@ -47,4 +48,4 @@ def test_copy_from_a_missing_source_is_an_error(tmp_path: Path, sqlite_url: str)
 
     assert not missing.exists(), "the missing source was created"
     assert done.code == 1, done.stderr
-    assert str(missing) in done.error_line()
+    assert str(missing) in done.one_error_line()

@@ -13,14 +13,8 @@ from pathlib import Path
 from subprocess import Popen
 
 import pytest
-from reliability_kit import (
-    WorkerProcess,
-    Workers,
-    command_env,
-    stackflow,
-    wait_until,
-    write_project,
-)
+from commands import command_env, stackflow, wait_until
+from reliability_kit import WorkerProcess, Workers, write_project
 
 FLOW = """
 from stackflow import create_workflow, create_workflow_job

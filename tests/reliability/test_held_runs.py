@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-from reliability_kit import Workers, stackflow, store_execute, store_rows, wait_until, write_project
+from commands import stackflow, wait_until
+from reliability_kit import Workers, store_execute, store_rows, write_project
 
 FLOW = """
 import os

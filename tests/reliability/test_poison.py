@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from reliability_kit import Workers, stackflow, wait_until, write_project
+from commands import stackflow, wait_until
+from reliability_kit import Workers, write_project
 
 COMMON = """
 import os

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reliability_kit import stackflow, write_project
+from commands import stackflow
+from reliability_kit import write_project
 
 FLOW = """
 from pathlib import Path

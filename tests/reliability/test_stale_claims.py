@@ -16,15 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from reliability_kit import (
-    Workers,
-    command_env,
-    stackflow,
-    store_execute,
-    store_rows,
-    wait_until,
-    write_project,
-)
+from commands import command_env, stackflow, wait_until
+from reliability_kit import Workers, store_execute, store_rows, write_project
 
 FLOW = """
 import os

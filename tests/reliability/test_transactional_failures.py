@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from reliability_kit import command_env, stackflow, write_project
+from commands import command_env, stackflow
+from reliability_kit import write_project
 
 FLOW = """
 from stackflow import create_workflow, create_workflow_job

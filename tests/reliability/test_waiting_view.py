@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reliability_kit import Workers, stackflow, wait_until, write_project
+from commands import stackflow, wait_until
+from reliability_kit import Workers, write_project
 
 APPROVAL = """
 from stackflow import create_wait_point, create_workflow, create_workflow_job
@@ -85,4 +86,4 @@ def test_a_resolve_with_the_wrong_key_names_the_right_one(root: Path) -> None:
     done = stackflow(root, "workflow", "resolve", execution_id, "approval", "-a", "{}")
 
     assert done.code != 0
-    assert "order-approval" in done.error_line()
+    assert "order-approval" in done.one_error_line()

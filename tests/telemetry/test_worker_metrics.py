@@ -6,8 +6,9 @@ import socket
 from pathlib import Path
 
 import httpx
+from commands import wait_until
 from prometheus_client.parser import text_string_to_metric_families
-from worker_process import WorkerProcess, wait_for
+from worker_process import WorkerProcess
 
 from stackflow import Engine, create_workflow, create_workflow_job
 from stackflow.clock import now_ms
@@ -69,7 +70,7 @@ def test_scraped_counters_and_histograms_follow_what_the_worker_ran(
         with Engine(store_url, [elsewhere]) as other:
             for _ in range(2):
                 other.start(elsewhere, {})
-        after = wait_for(lambda: _settled(port), 10, "the runs and pending executions to show")
+        after = wait_until(lambda: _settled(port), 10, "the runs and pending executions to show")
     finally:
         worker.kill()
 

@@ -9,10 +9,10 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from commands import wait_until
 
 START_SECONDS = 30.0
 
@@ -59,16 +59,6 @@ def add_workflows(root: Path) -> None:
         (root / "workflows" / name).write_text(text, encoding="utf-8")
 
 
-def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 class WorkerProcess:
     """`python -m stackflow worker ARGS` in `root`, its stdout and stderr kept in files."""
 
@@ -92,7 +82,7 @@ class WorkerProcess:
         return self.stdout_path.read_text(encoding="utf-8")
 
     def wait_started(self) -> None:
-        wait_for(
+        wait_until(
             lambda: " started" in self.stderr() or self.process.poll() is not None,
             START_SECONDS,
             "the worker to start",

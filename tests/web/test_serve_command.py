@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_helpers import Project, command_env, free_port
+from commands import command_env
+from web_helpers import Project, free_port
 
 START_SECONDS = 30
 

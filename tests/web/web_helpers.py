@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import socket
-import subprocess
-import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -16,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from commands import stackflow
 
 from stackflow.cli.init import template_files
 
@@ -23,13 +20,6 @@ SCRIPT_TEXT = "<script>alert('x')</script>"
 HOOK_SECRET = "hook-secret-for-tests"
 HOOK_SECRET_VARIABLE = "ORDER_HOOK_SECRET"
 TOKEN = "t0ken-for-tests"
-CLEARED_VARIABLES = (
-    "STACKFLOW_CONFIG",
-    "STACKFLOW_DATABASE_URL",
-    "STACKFLOW_MACHINE_USER",
-    "STACKFLOW_TOKEN",
-)
-
 EXTRA_FILES = {
     "workflows/restock.py": '''
         """A workflow that fails until its gate file exists: resume it once the file is there."""
@@ -180,22 +170,8 @@ def serving(app: Any) -> Iterator[str]:
         yield live.url
 
 
-def command_env(**extra: str) -> dict[str, str]:
-    """The environment for a `stackflow` subprocess: no inherited stackflow settings."""
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED_VARIABLES}
-    env.update(extra)
-    return env
-
-
 def stackflow_json(cwd: Path, *args: str) -> Any:
     """The JSON printed by `python -m stackflow ARGS` in `cwd`."""
-    done = subprocess.run(
-        [sys.executable, "-m", "stackflow", *args],
-        cwd=cwd,
-        env=command_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(done.stdout)
+    done = stackflow(cwd, *args)
+    assert done.code == 0, done.stderr
+    return done.json()
