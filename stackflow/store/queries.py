@@ -49,6 +49,31 @@ kind; by id, the expired and due kinds would walk the primary key), so its cost 
 grow with the store's history. PostgreSQL's stackflow_claim function does the same."""
 
 
+STATUS_INDEXES = {
+    ExecutionStatus.PENDING: (
+        "executions_pending",
+        f"status IN ({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)})",
+    ),
+    ExecutionStatus.PENDING_RESUME: (
+        "executions_pending",
+        f"status IN ({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)})",
+    ),
+    ExecutionStatus.RUNNING: ("executions_leased", f"status = '{ExecutionStatus.RUNNING}'"),
+    ExecutionStatus.PENDING_RETRY: (
+        "executions_retrying",
+        f"status = '{ExecutionStatus.PENDING_RETRY}'",
+    ),
+    ExecutionStatus.WAITING: ("executions_waiting", f"status = '{ExecutionStatus.WAITING}'"),
+    ExecutionStatus.FAILED: ("executions_failed", f"status = '{ExecutionStatus.FAILED}'"),
+    ExecutionStatus.CANCELED: ("executions_canceled", f"status = '{ExecutionStatus.CANCELED}'"),
+}
+"""For every status but SUCCESS (most of a store's rows, found at once walking the ids
+newest first): the partial index holding its executions, and that index's condition. A
+list by status names the condition word for word, so that both planners may use the index
+(SQLite's rule for partial indexes asks for the same term), and never walks the history
+for a status few executions have."""
+
+
 RESUMABLE = quoted(
     ExecutionStatus.FAILED, ExecutionStatus.PENDING_RESUME, ExecutionStatus.PENDING_RETRY
 )

@@ -29,7 +29,7 @@ from stackflow.store.base import (
     WorkflowEntry,
 )
 from stackflow.store.decisions import cancel_outcome, check_resolvable
-from stackflow.store.queries import Queries
+from stackflow.store.queries import STATUS_INDEXES, Queries, quoted
 from stackflow.store.repairs import RepairOperations, job_row_params, wait_params
 
 T = TypeVar("T")
@@ -88,6 +88,36 @@ def _execution_params(new: NewExecution) -> dict[str, Any]:
     }
 
 
+StatusGroup = tuple[str | None, list[ExecutionStatus]]
+"""Statuses listed together: the partial index holding them (None: none does), and them."""
+
+
+def _by_index(statuses: Sequence[ExecutionStatus]) -> list[StatusGroup]:
+    """The wanted statuses grouped by the index that holds them, in first-seen order."""
+    groups: dict[str | None, list[ExecutionStatus]] = {}
+    for status in map(ExecutionStatus, statuses):  # a literal in the SQL: a status, surely
+        index = STATUS_INDEXES[status][0] if status in STATUS_INDEXES else None
+        if status not in groups.setdefault(index, []):
+            groups[index].append(status)
+    return list(groups.items())
+
+
+def status_terms(group: StatusGroup) -> list[str]:
+    """The WHERE terms of a group's executions: their statuses, and the condition of the
+    index holding them, word for word (so that the planner may read that index)."""
+    index, statuses = group
+    if not statuses:
+        return []
+    own = f"e.status IN ({quoted(*statuses)})"
+    if index is None:
+        return [own]
+    return [own, next(c for i, c in STATUS_INDEXES.values() if i == index)]
+
+
+def _where(terms: list[str]) -> str:
+    return f" WHERE {' AND '.join(terms)}" if terms else ""
+
+
 class SqlStore(RepairOperations):
     """The shared operations of the SQLite and PostgreSQL stores."""
 
@@ -96,6 +126,8 @@ class SqlStore(RepairOperations):
     queries: Queries
     placeholder: str
     """How the driver writes a named parameter, with `{}` for the name."""
+    index_hint: str = ""
+    """How a query names the index to read (`{}`: its name), where the planner needs it."""
 
     # what each backend provides
     def _write(self, work: Callable[[SqlConnection], T], *, one_statement: bool = False) -> T:
@@ -233,27 +265,40 @@ class SqlStore(RepairOperations):
         limit: int | None = None,
         before: str | None = None,
     ) -> list[Execution]:
+        if before is not None and not is_execution_id(before):
+            return []
+        query, params = self.list_query(workflow_name, statuses, limit, before)
+        return [rows.execution_from_row(row) for row in self._read(query, params)]
+
+    def list_query(
+        self,
+        workflow_name: str | None,
+        statuses: Sequence[ExecutionStatus],
+        limit: int | None,
+        before: str | None,
+    ) -> tuple[str, dict[str, Any]]:
+        """The statement `list_executions` runs, and its parameters."""
         where, params = [], {}
         if before is not None:
-            if not is_execution_id(before):
-                return []
             mark = self.placeholder.format("before")
             where.append(f"e.id < (SELECT c.id FROM executions c WHERE c.id = {mark})")
             params["before"] = before
         if workflow_name is not None:
             where.append(f"e.workflow_name = {self.placeholder.format('workflow_name')}")
             params["workflow_name"] = workflow_name
-        if statuses:
-            marks, named = self._in_list("status", [str(status) for status in statuses])
-            where.append(f"e.status IN ({marks})")
-            params.update(named)
-        query = self.queries.select_executions
-        if where:
-            query += f" WHERE {' AND '.join(where)}"
-        query += " ORDER BY e.id DESC"  # time-ordered ids: newest first
-        if limit is not None:
-            query += f" LIMIT {int(limit)}"
-        return [rows.execution_from_row(row) for row in self._read(query, params)]
+        last = "" if limit is None else f" LIMIT {int(limit)}"
+        groups = _by_index(statuses) or [(None, [])]
+        # each index's statuses read from it, newest first; several indexes: merged
+        branches = [
+            f"{self.queries.select_executions}"
+            f"{self.index_hint.format(index) if index else ''}"
+            f"{_where(status_terms((index, group)) + where)} ORDER BY e.id DESC{last}"
+            for index, group in groups
+        ]
+        if len(branches) == 1:
+            return branches[0], params
+        merged = " UNION ALL ".join(f"SELECT * FROM ({b}) AS b{i}" for i, b in enumerate(branches))
+        return f"{merged} ORDER BY 1 DESC{last}", params
 
     def claim_execution(
         self,

@@ -82,6 +82,7 @@ class SqliteStore(SqlStore):
     queries = QUERIES
     claims_whole_database = True
     placeholder = ":{}"
+    index_hint = " INDEXED BY {}"
 
     def __init__(self, url: str, *, synchronous: str = "NORMAL") -> None:
         self.url = url

@@ -11,12 +11,14 @@ import pytest
 
 from stackflow.clock import new_id
 from stackflow.errors import StoreError
+from stackflow.records import ExecutionStatus
 from stackflow.store import open_store
 from stackflow.store.base import NewExecution, Store
 from stackflow.store.migrations import META_TABLE, latest_version, migration_scripts
 from stackflow.store.postgres import CLAIM, display_url
 
 NOW = 1_700_000_000_000
+NOT_FINAL = [status for status in ExecutionStatus if not status.is_final]
 
 
 def _new(store: Store, workflow: str = "flow") -> str:
@@ -204,3 +206,33 @@ def test_a_version_3_store_is_upgraded_in_place(postgres_url):
         sources = [row[0] for row in claim]
     assert version == (str(latest_version("postgres")),)
     assert len(sources) == 1 and "UNION ALL" in sources[0]  # version 4's claim
+
+
+@pytest.mark.postgres
+def test_a_list_by_status_reads_its_index_not_the_history(postgres_url):
+    """With 3,000 finished executions, listing the failed or the active ones reads a handful
+    of rows (counted by the server for the list's own transaction)."""
+    store = open_store(postgres_url)
+    try:
+        with psycopg.connect(postgres_url) as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO executions (id, workflow_name, status, created_at, updated_at, arg) "
+                f"VALUES (%s, 'flow', 'SUCCESS', {NOW}, {NOW}, '{{}}')",
+                [(new_id(),) for _ in range(3_000)],
+            )
+        pending = [_new(store) for _ in range(3)]
+        queries = {
+            "FAILED": store.list_query(None, [ExecutionStatus.FAILED], 50, None),
+            "active": store.list_query(None, NOT_FINAL, 50, None),
+        }
+    finally:
+        store.close()
+    for name, (query, params) in queries.items():
+        with psycopg.connect(postgres_url) as conn:
+            listed = [str(row[0]) for row in conn.execute(query, params)]
+            read = conn.execute(
+                "SELECT seq_tup_read + COALESCE(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
+                "WHERE relname = 'executions'"
+            ).fetchone()
+        assert listed == ([] if name == "FAILED" else pending[::-1])
+        assert read is not None and read[0] < 50, name

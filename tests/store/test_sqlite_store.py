@@ -8,6 +8,7 @@ import pytest
 
 from stackflow.clock import new_id, now_ms
 from stackflow.errors import StoreError
+from stackflow.records import ExecutionStatus
 from stackflow.store import open_store
 from stackflow.store.base import ClaimLimits, NewExecution
 from stackflow.store.sqlite import SqliteStore
@@ -120,3 +121,36 @@ def test_a_claim_reads_the_runnable_executions_not_the_history(tmp_path):
         old.close()
     assert (claimed_fresh, claimed_old) == (fresh_pending, old_pending)
     assert old_steps <= fresh_steps + 5  # one history row costs ~10 instructions to read
+
+
+def _list_steps(store: SqliteStore, statuses: list[str]) -> tuple[list[str], int]:
+    """The ids a list by status gives, and how many SQLite VM instructions (in 100s) it ran."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store._conn.set_progress_handler(count, 100)
+    found = store.list_executions(statuses=[ExecutionStatus(s) for s in statuses], limit=50)
+    store._conn.set_progress_handler(None, 0)
+    return [e.id for e in found], steps
+
+
+def test_a_list_by_status_reads_its_index_not_the_history(tmp_path):
+    """`-s FAILED` or the dashboard's live view on a big store: the work does not grow with
+    the finished executions the store keeps."""
+    fresh, fresh_pending = _store_with_history(tmp_path / "fresh.db", 0)
+    old, old_pending = _store_with_history(tmp_path / "old.db", HISTORY)
+    try:
+        for statuses in (["FAILED"], ["PENDING", "RUNNING", "WAITING", "PENDING_RETRY"]):
+            listed_fresh, fresh_steps = _list_steps(fresh, statuses)
+            listed_old, old_steps = _list_steps(old, statuses)
+            pending = statuses != ["FAILED"]  # the three PENDING ones, newest first
+            assert listed_fresh == (fresh_pending[::-1] if pending else [])
+            assert listed_old == (old_pending[::-1] if pending else [])
+            assert old_steps <= fresh_steps + 5, statuses
+    finally:
+        fresh.close()
+        old.close()

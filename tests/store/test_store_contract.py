@@ -56,6 +56,42 @@ def test_list_pages_with_before(store):
     assert store.list_executions(before="missing") == []
 
 
+def _ended(store, workflow: str, status: str, at: int) -> str:
+    """An execution of `workflow`, run and ended in `status` (SUCCESS, FAILED or CANCELED)."""
+    lease = claim_at(store, new_execution(store, workflow, at=at), at=at)
+    main = job_row(lease, 1, "", status, error_json='{"type":"E","message":"m"}')
+    store.finish_execution(lease, main, main_job_recorded=False, status=status, now_ms=at + 1)
+    return lease.execution_id
+
+
+def test_lists_by_status_newest_first_with_the_other_filters(store):
+    """Each status is read on its own (from its index) and the lists are merged."""
+    ids = {
+        "failed": _ended(store, "a", "FAILED", NOW),
+        "done": _ended(store, "a", "SUCCESS", NOW + 1),
+        "canceled": _ended(store, "b", "CANCELED", NOW + 2),
+        "running": claim_at(store, new_execution(store, "a", at=NOW + 3)).execution_id,
+        "failed_b": _ended(store, "b", "FAILED", NOW + 4),
+        "pending": new_execution(store, "a", at=NOW + 5),
+        "failed_a": _ended(store, "a", "FAILED", NOW + 6),
+    }
+    store.mark_resumable(ids["failed"], NOW + 7)  # FAILED -> PENDING_RESUME
+
+    def listed(**filters: object) -> list[str]:
+        names = {v: k for k, v in ids.items()}
+        return [names[e.id] for e in store.list_executions(**filters)]
+
+    assert listed(statuses=["FAILED"]) == ["failed_a", "failed_b"]
+    assert listed(statuses=["FAILED", "CANCELED", "FAILED"]) == ["failed_a", "failed_b", "canceled"]
+    assert listed(statuses=["PENDING", "PENDING_RESUME"]) == ["pending", "failed"]
+    assert listed(statuses=["PENDING_RESUME"]) == ["failed"]
+    assert listed(statuses=["RUNNING", "SUCCESS"]) == ["running", "done"]
+    assert listed(statuses=["FAILED", "CANCELED"], workflow_name="b") == ["failed_b", "canceled"]
+    assert listed(statuses=["FAILED", "CANCELED"], limit=2) == ["failed_a", "failed_b"]
+    assert listed(statuses=["FAILED", "CANCELED"], before=ids["failed_a"], limit=1) == ["failed_b"]
+    assert listed(statuses=["WAITING", "PENDING_RETRY"]) == []
+
+
 def test_idempotency_key(store):
     first = new_execution(store, key="k")
     assert new_execution(store, key="k") == first

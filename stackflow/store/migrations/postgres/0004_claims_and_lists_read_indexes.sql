@@ -2,6 +2,15 @@
 -- whole executions table in id order (one OR over three kinds of runnable execution),
 -- so its cost grew with the store's history: about 50 ms a claim with 100,000 finished
 -- executions. It now reads each kind from its partial index and merges them.
+-- A list of the executions in a status other than SUCCESS reads that status's partial
+-- index instead of walking every execution newest first (PENDING and PENDING_RESUME:
+-- executions_pending; RUNNING: executions_leased; the others below). Rows enter these
+-- indexes only while in their status, so an execution that succeeds at once writes to
+-- none of them.
+CREATE INDEX executions_retrying ON executions (id) WHERE status = 'PENDING_RETRY';
+CREATE INDEX executions_waiting ON executions (id) WHERE status = 'WAITING';
+CREATE INDEX executions_failed ON executions (id) WHERE status = 'FAILED';
+CREATE INDEX executions_canceled ON executions (id) WHERE status = 'CANCELED';
 CREATE OR REPLACE FUNCTION stackflow_claim(
     p_owner TEXT, p_lease_ms BIGINT, p_now BIGINT, p_limit INTEGER, p_names TEXT[],
     p_id UUID, p_max_running INTEGER, p_caps JSONB
