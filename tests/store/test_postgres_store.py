@@ -143,22 +143,42 @@ def test_a_retried_job_insert_is_recognised_not_duplicated(postgres_url):
         store.close()
 
 
+def _store_with_history(url: str) -> list[str]:
+    """A store of 3,000 finished executions, then three pending ones (returned, oldest
+    first)."""
+    store = open_store(url)
+    try:
+        with psycopg.connect(url) as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO executions (id, workflow_name, status, created_at, updated_at, "
+                f"arg) VALUES (%s, 'flow', 'SUCCESS', {NOW}, {NOW}, '{{}}')",
+                [(new_id(),) for _ in range(3_000)],
+            )
+        return [_new(store) for _ in range(3)]
+    finally:
+        store.close()
+
+
+def _run_counting_reads(url: str, query: str, params: dict[str, object]) -> tuple[list[str], int]:
+    """The ids `query` returns, and how many rows of executions its transaction read (the
+    server's count for the transaction itself); rolled back."""
+    with psycopg.connect(url) as conn:
+        ids = [str(row[0]) for row in conn.execute(query, params)]
+        read = conn.execute(
+            "SELECT seq_tup_read + COALESCE(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'executions'"
+        ).fetchone()
+        conn.rollback()
+    assert read is not None
+    return ids, int(read[0])
+
+
 @pytest.mark.postgres
 def test_a_claim_reads_the_runnable_executions_not_the_history(postgres_url):
     """With 3,000 finished executions older than the pending ones, a worker's claim reads a
-    handful of rows (counted by the server for the claim's own transaction)."""
-    store = open_store(postgres_url)
-    try:
-        with psycopg.connect(postgres_url) as conn, conn.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO executions (id, workflow_name, status, created_at, updated_at, arg) "
-                f"VALUES (%s, 'flow', 'SUCCESS', {NOW}, {NOW}, '{{}}')",
-                [(new_id(),) for _ in range(3_000)],
-            )
-        pending = [_new(store) for _ in range(3)]
-    finally:
-        store.close()
-    params = {
+    handful of rows."""
+    pending = _store_with_history(postgres_url)
+    params: dict[str, object] = {
         "owner": "w",
         "lease_ms": 10_000,
         "now": NOW,
@@ -168,15 +188,9 @@ def test_a_claim_reads_the_runnable_executions_not_the_history(postgres_url):
         "max_running": 50,
         "caps": json.dumps({"flow": 20}),
     }
-    with psycopg.connect(postgres_url) as conn:
-        claimed = [str(row[0]) for row in conn.execute(CLAIM, params)]
-        read = conn.execute(
-            "SELECT seq_tup_read + COALESCE(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
-            "WHERE relname = 'executions'"
-        ).fetchone()
-        conn.rollback()
+    claimed, read = _run_counting_reads(postgres_url, CLAIM, params)
     assert sorted(claimed) == sorted(pending)
-    assert read is not None and read[0] < 50
+    assert read < 50
 
 
 @pytest.mark.postgres
@@ -211,28 +225,16 @@ def test_a_version_3_store_is_upgraded_in_place(postgres_url):
 @pytest.mark.postgres
 def test_a_list_by_status_reads_its_index_not_the_history(postgres_url):
     """With 3,000 finished executions, listing the failed or the active ones reads a handful
-    of rows (counted by the server for the list's own transaction)."""
+    of rows."""
+    pending = _store_with_history(postgres_url)
     store = open_store(postgres_url)
     try:
-        with psycopg.connect(postgres_url) as conn, conn.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO executions (id, workflow_name, status, created_at, updated_at, arg) "
-                f"VALUES (%s, 'flow', 'SUCCESS', {NOW}, {NOW}, '{{}}')",
-                [(new_id(),) for _ in range(3_000)],
-            )
-        pending = [_new(store) for _ in range(3)]
-        queries = {
-            "FAILED": store.list_query(None, [ExecutionStatus.FAILED], 50, None),
-            "active": store.list_query(None, NOT_FINAL, 50, None),
-        }
+        failed = store.list_query(None, [ExecutionStatus.FAILED], 50, None)
+        active = store.list_query(None, NOT_FINAL, 50, None)
     finally:
         store.close()
-    for name, (query, params) in queries.items():
-        with psycopg.connect(postgres_url) as conn:
-            listed = [str(row[0]) for row in conn.execute(query, params)]
-            read = conn.execute(
-                "SELECT seq_tup_read + COALESCE(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
-                "WHERE relname = 'executions'"
-            ).fetchone()
-        assert listed == ([] if name == "FAILED" else pending[::-1])
-        assert read is not None and read[0] < 50, name
+    assert _run_counting_reads(postgres_url, *failed)[0] == []
+    listed, read = _run_counting_reads(postgres_url, *active)
+    assert listed == pending[::-1]
+    assert read < 50
+    assert _run_counting_reads(postgres_url, *failed)[1] < 50

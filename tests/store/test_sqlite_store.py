@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
@@ -14,6 +16,7 @@ from stackflow.store.base import ClaimLimits, NewExecution
 from stackflow.store.sqlite import SqliteStore
 
 NOW = 1_700_000_000_000
+T = TypeVar("T")
 
 
 def test_wal_and_synchronous(tmp_path):
@@ -93,8 +96,8 @@ def _store_with_history(path, finished: int) -> tuple[SqliteStore, list[str]]:
     return store, pending
 
 
-def _claim_steps(store: SqliteStore) -> tuple[list[str], int]:
-    """What a worker's claim takes, and how many SQLite VM instructions (in 100s) it ran."""
+def _counting_steps(store: SqliteStore, action: Callable[[], T]) -> tuple[T, int]:
+    """What `action` returns, and how many SQLite VM instructions (in 100s) it ran."""
     steps = 0
 
     def count() -> int:
@@ -103,9 +106,18 @@ def _claim_steps(store: SqliteStore) -> tuple[list[str], int]:
         return 0
 
     store._conn.set_progress_handler(count, 100)
+    try:
+        return action(), steps
+    finally:
+        store._conn.set_progress_handler(None, 0)
+
+
+def _claim_steps(store: SqliteStore) -> tuple[list[str], int]:
+    """What a worker's claim takes, and how many SQLite VM instructions (in 100s) it ran."""
     limits = ClaimLimits(50, {"flow": 20})
-    leases = store.claim_runnable("w", 10_000, now_ms(), 10, ["flow"], limits)
-    store._conn.set_progress_handler(None, 0)
+    leases, steps = _counting_steps(
+        store, lambda: store.claim_runnable("w", 10_000, now_ms(), 10, ["flow"], limits)
+    )
     return [lease.execution_id for lease in leases], steps
 
 
@@ -125,16 +137,8 @@ def test_a_claim_reads_the_runnable_executions_not_the_history(tmp_path):
 
 def _list_steps(store: SqliteStore, statuses: list[str]) -> tuple[list[str], int]:
     """The ids a list by status gives, and how many SQLite VM instructions (in 100s) it ran."""
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    store._conn.set_progress_handler(count, 100)
-    found = store.list_executions(statuses=[ExecutionStatus(s) for s in statuses], limit=50)
-    store._conn.set_progress_handler(None, 0)
+    wanted = [ExecutionStatus(s) for s in statuses]
+    found, steps = _counting_steps(store, lambda: store.list_executions(statuses=wanted, limit=50))
     return [e.id for e in found], steps
 
 
