@@ -20,13 +20,14 @@ def quoted(*statuses: ExecutionStatus | JobStatus) -> str:
     return ", ".join(f"'{status.value}'" for status in statuses)
 
 
+PENDING_INDEX = (
+    "executions_pending",
+    f"status IN ({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)})",
+)
+"""The partial index of the executions waiting for a first or a new run, and its condition."""
+
 RUNNABLE_KINDS = (
-    (
-        "executions_pending",
-        f"status IN ({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)})",
-        "id",
-        "updated_at",
-    ),
+    (*PENDING_INDEX, "id", "updated_at"),
     (
         "executions_leased",
         f"status = '{ExecutionStatus.RUNNING}' AND lease_expires_at < {{lease_now}}",
@@ -50,14 +51,8 @@ grow with the store's history. PostgreSQL's stackflow_claim function does the sa
 
 
 STATUS_INDEXES = {
-    ExecutionStatus.PENDING: (
-        "executions_pending",
-        f"status IN ({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)})",
-    ),
-    ExecutionStatus.PENDING_RESUME: (
-        "executions_pending",
-        f"status IN ({quoted(ExecutionStatus.PENDING, ExecutionStatus.PENDING_RESUME)})",
-    ),
+    ExecutionStatus.PENDING: PENDING_INDEX,
+    ExecutionStatus.PENDING_RESUME: PENDING_INDEX,
     ExecutionStatus.RUNNING: ("executions_leased", f"status = '{ExecutionStatus.RUNNING}'"),
     ExecutionStatus.PENDING_RETRY: (
         "executions_retrying",

@@ -88,17 +88,18 @@ def _execution_params(new: NewExecution) -> dict[str, Any]:
     }
 
 
-StatusGroup = tuple[str | None, list[ExecutionStatus]]
-"""Statuses listed together: the partial index holding them (None: none does), and them."""
+StatusGroup = tuple[tuple[str, str] | None, list[ExecutionStatus]]
+"""Statuses listed together: the partial index holding them, as (name, condition) (None:
+none does), and them."""
 
 
 def _by_index(statuses: Sequence[ExecutionStatus]) -> list[StatusGroup]:
     """The wanted statuses grouped by the index that holds them, in first-seen order."""
-    groups: dict[str | None, list[ExecutionStatus]] = {}
+    groups: dict[tuple[str, str] | None, list[ExecutionStatus]] = {}
     for status in map(ExecutionStatus, statuses):  # a literal in the SQL: a status, surely
-        index = STATUS_INDEXES[status][0] if status in STATUS_INDEXES else None
-        if status not in groups.setdefault(index, []):
-            groups[index].append(status)
+        group = groups.setdefault(STATUS_INDEXES.get(status), [])
+        if status not in group:
+            group.append(status)
     return list(groups.items())
 
 
@@ -109,9 +110,7 @@ def status_terms(group: StatusGroup) -> list[str]:
     if not statuses:
         return []
     own = f"e.status IN ({quoted(*statuses)})"
-    if index is None:
-        return [own]
-    return [own, next(c for i, c in STATUS_INDEXES.values() if i == index)]
+    return [own] if index is None else [own, index[1]]
 
 
 def _where(terms: list[str]) -> str:
@@ -291,7 +290,7 @@ class SqlStore(RepairOperations):
         # each index's statuses read from it, newest first; several indexes: merged
         branches = [
             f"{self.queries.select_executions}"
-            f"{self.index_hint.format(index) if index else ''}"
+            f"{self.index_hint.format(index[0]) if index else ''}"
             f"{_where(status_terms((index, group)) + where)} ORDER BY e.id DESC{last}"
             for index, group in groups
         ]
